@@ -1,0 +1,3 @@
+from tourmaline.cli import app
+
+app()
