@@ -51,7 +51,7 @@ class HandshakeRequest:
 
 
 class Admission(enum.Enum):
-    """The handshake verdict (interface.md §2.2). An exception from the authenticator is HTTP 500."""
+    """The handshake verdict (interface.md §2.2); an authenticator exception means HTTP 500."""
 
     ALLOW = "allow"
     UNKNOWN_STATION = "unknown_station"  # HTTP 404, empty body
