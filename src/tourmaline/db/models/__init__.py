@@ -1,0 +1,21 @@
+"""Every table, imported here so `Base.metadata` is complete for migrations and tests."""
+
+from __future__ import annotations
+
+from tourmaline.db.base import Base
+from tourmaline.db.models.boot import Boot
+from tourmaline.db.models.connector import Connector, StatusNotification
+from tourmaline.db.models.credential import StationCredential
+from tourmaline.db.models.message_log import MessageLogEntry
+from tourmaline.db.models.station import STATION_ID_LENGTH, ChargingStation
+
+__all__ = [
+    "STATION_ID_LENGTH",
+    "Base",
+    "Boot",
+    "ChargingStation",
+    "Connector",
+    "MessageLogEntry",
+    "StationCredential",
+    "StatusNotification",
+]
