@@ -1,0 +1,36 @@
+"""THE route table: every station action Tourmaline answers, and every CSMS call whose result it
+processes (design.md §1.2, §7). Adding an action means one entry here, one handler, one test.
+A station action without an entry is answered NotSupported by the Router.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from tourmaline.handlers.availability import on_heartbeat, on_status_notification
+from tourmaline.handlers.provisioning import on_boot_notification
+from tourmaline.ocpp.router import Router
+from tourmaline.ocpp.schemas import SchemaRegistry
+from tourmaline.ocpp.v201.models import (
+    BootNotificationRequest,
+    HeartbeatRequest,
+    StatusNotificationRequest,
+)
+from tourmaline.services.context import StationContext
+from tourmaline.settings import OcppSettings
+
+__all__ = ["build_router"]
+
+log = structlog.get_logger(__name__)
+
+
+def build_router(schemas: SchemaRegistry, ocpp: OcppSettings) -> Router[StationContext]:
+    # Handler tracebacks go to the log only (design.md §4 step 11); the station and message
+    # ids come from the logging context the transport binds per message.
+    router: Router[StationContext] = Router(
+        schemas, validate_responses=ocpp.validate_responses, on_error=log.error
+    )
+    router.add_call_route("BootNotification", BootNotificationRequest, on_boot_notification)
+    router.add_call_route("Heartbeat", HeartbeatRequest, on_heartbeat)
+    router.add_call_route("StatusNotification", StatusNotificationRequest, on_status_notification)
+    return router

@@ -1,0 +1,58 @@
+"""Every Prometheus metric of Tourmaline, prefixed `tourmaline_` (design.md §2).
+
+A flat module of metric objects on prometheus_client's default registry, served at `/metrics`.
+Helpers add their metrics here instead of creating them next to the code that counts.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+__all__ = [
+    "AUTH_FAILURES",
+    "BOOT_NOTIFICATIONS",
+    "CONNECTED_STATIONS",
+    "MESSAGE_LOG_DROPPED",
+    "MESSAGE_LOG_WRITTEN",
+    "STATION_REPLACEMENTS",
+    "WRITER_FLUSH_FAILURES",
+]
+
+AUTH_FAILURES = Counter(
+    "tourmaline_auth_failures",
+    "Charger WebSocket handshakes refused by the authenticator (interface.md §2.2 steps 2-5).",
+    ["reason"],
+)
+
+BOOT_NOTIFICATIONS = Counter(
+    "tourmaline_boot_notifications",
+    "BootNotification requests answered, by the registration status given (interface.md §4.2).",
+    ["status"],
+)
+
+CONNECTED_STATIONS = Gauge(
+    "tourmaline_connected_stations",
+    "Station WebSocket connections registered on this instance (design.md §4 step 2).",
+)
+
+STATION_REPLACEMENTS = Counter(
+    "tourmaline_station_replacements",
+    "Live station connections replaced by a newer one for the same id (interface.md §2.6).",
+)
+
+MESSAGE_LOG_WRITTEN = Counter(
+    "tourmaline_message_log_written",
+    "Frames committed to the message log by the batched writer (design.md §1.6).",
+)
+
+MESSAGE_LOG_DROPPED = Counter(
+    "tourmaline_message_log_dropped",
+    "Message-log frames discarded: buffer_full while the database is unreachable, or rejected "
+    "when the database refused the batch for good.",
+    ["reason"],
+)
+
+WRITER_FLUSH_FAILURES = Counter(
+    "tourmaline_writer_flush_failures",
+    "Batched-writer flushes that failed; their work is retried at the next flush.",
+)
