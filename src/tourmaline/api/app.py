@@ -1,0 +1,55 @@
+"""`create_api(deps)`: the REST application on :8080 (interface.md §0, §1, §8).
+
+No global app and no I/O here: the runtime builds the services, passes them in and serves the
+result with uvicorn; tests build as many apps as they like. Routers are listed explicitly.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from tourmaline import __version__
+from tourmaline.api.deps import ApiDeps
+from tourmaline.api.docs import install_docs
+from tourmaline.api.exception_handlers import CatchAllMiddleware, install_exception_handlers
+from tourmaline.api.routes import configuration, health, metrics, ocpprouter
+from tourmaline.settings import ApiSettings
+
+__all__ = ["CORS_METHODS", "ApiDeps", "create_api"]
+
+CORS_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
+
+_DESCRIPTION = (
+    "Tourmaline OCPP 2.0.1 CSMS. Routes follow CitrineOS v1.8.3; errors use the body "
+    "`{statusCode, error, code, message, details?}` and validation failures answer 400."
+)
+
+
+def create_api(deps: ApiDeps) -> FastAPI:
+    app = FastAPI(
+        title="Tourmaline",
+        version=__version__,
+        description=_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.deps = deps
+    install_exception_handlers(app)
+    install_docs(app)
+    for module in (health, metrics, configuration, ocpprouter):
+        app.include_router(module.router)
+    _add_middleware(app, deps.settings.api)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: ApiSettings) -> None:
+    # Added innermost first: CORS wraps the catch-all, so even a 500 carries CORS headers.
+    app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=CORS_METHODS,
+        allow_headers=["*"],
+    )
