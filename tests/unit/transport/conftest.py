@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+
 from tests.unit.transport.fakes import Harness
 
 StartServer = Callable[..., Awaitable[Harness]]

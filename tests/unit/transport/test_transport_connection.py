@@ -9,12 +9,12 @@ import os
 from typing import Any
 
 import pytest
-from tests.unit.transport.conftest import StartServer
-from tests.unit.transport.fakes import Harness, heartbeat_answer
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 
+from tests.unit.transport.conftest import StartServer
+from tests.unit.transport.fakes import Harness, heartbeat_answer
 from tourmaline.ocpp.errors import OcppError
 from tourmaline.ocpp.rpc import Call, CallError, CallResult
 from tourmaline.transport.ports import CallTimeout, LinkClosed, OutboundQueueFull, Reply

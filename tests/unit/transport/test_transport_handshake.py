@@ -6,11 +6,11 @@ import asyncio
 
 import httpx
 import pytest
-from tests.unit.transport.fakes import Harness
 from websockets.asyncio.client import connect
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
+from tests.unit.transport.fakes import Harness
 from tourmaline.transport.identity import InvalidStationId, station_id_from_path
 from tourmaline.transport.ports import Admission
 
