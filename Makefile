@@ -22,7 +22,7 @@ run: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install
 	$(BIN)/mypy

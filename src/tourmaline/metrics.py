@@ -15,6 +15,7 @@ __all__ = [
     "MESSAGE_LOG_DROPPED",
     "MESSAGE_LOG_WRITTEN",
     "STATION_REPLACEMENTS",
+    "TIMESTAMPS_WITHOUT_ZONE",
     "WRITER_FLUSH_FAILURES",
 ]
 
@@ -55,4 +56,9 @@ MESSAGE_LOG_DROPPED = Counter(
 WRITER_FLUSH_FAILURES = Counter(
     "tourmaline_writer_flush_failures",
     "Batched-writer flushes that failed; their work is retried at the next flush.",
+)
+
+TIMESTAMPS_WITHOUT_ZONE = Counter(
+    "tourmaline_timestamps_without_zone",
+    "Station date-times without a UTC offset, accepted as UTC (ocpp-rules.md §3.1).",
 )

@@ -36,6 +36,7 @@ from tourmaline.services.connections import ConnectionManager
 from tourmaline.services.credentials import CredentialService
 from tourmaline.services.inbound import InboundPipeline
 from tourmaline.services.stations import StationService
+from tourmaline.services.tolerance import ToleranceReporter
 from tourmaline.settings import Settings
 from tourmaline.transport.ws_server import OcppServer
 
@@ -74,7 +75,7 @@ class Runtime:
         self.writer = MessageLogWriter(self.sessionmaker, clock=self.clock)
         self.broker: Broker = broker or _broker_for(settings.broker.url)
         self.registry: Registry = registry or _registry_for(settings.broker.url)
-        self.schemas = SchemaRegistry()
+        self.schemas = SchemaRegistry(on_warning=ToleranceReporter(self.clock))
         self.stations = StationService(self.sessionmaker, self.clock, self.writer)
         self.boots = BootService(self.sessionmaker, self.clock, settings.ocpp)
         self.credentials = CredentialService(self.sessionmaker, self.clock)

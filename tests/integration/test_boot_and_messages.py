@@ -178,3 +178,37 @@ async def test_every_frame_reaches_the_message_log(
     assert ("cs", None, None) in kinds
     assert ("csms", 4, None) in kinds
     assert any(row.message == "this is not json" for row in rows)
+
+
+async def test_timestamp_without_zone_is_accepted_as_utc(
+    connect: StationFactory, runtime: Runtime
+) -> None:
+    station = await connect("cp-tz")
+    payload = {
+        "timestamp": "2026-03-04T05:06:07.123456",
+        "connectorStatus": "Available",
+        "evseId": 1,
+        "connectorId": 1,
+    }
+
+    assert await station.call("StatusNotification", payload) == {}
+
+    async with runtime.sessionmaker() as session:
+        stamp = await session.scalar(
+            select(StatusNotification.timestamp).where(StatusNotification.station_id == "cp-tz")
+        )
+    assert stamp == datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
+
+
+async def test_not_a_timestamp_is_a_property_violation(connect: StationFactory) -> None:
+    station = await connect("cp-tz2")
+    payload = {
+        "timestamp": "yesterday",
+        "connectorStatus": "Available",
+        "evseId": 1,
+        "connectorId": 1,
+    }
+
+    error = await expect_error(station, "StatusNotification", payload)
+
+    assert error.code == "PropertyConstraintViolation"

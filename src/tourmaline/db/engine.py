@@ -50,7 +50,12 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
 
 
 def _sqlite_engine(settings: DatabaseSettings) -> AsyncEngine:
-    engine = create_async_engine(settings.url, echo=settings.echo)
+    # SQLite has one writer at a time. With several pooled connections, concurrent transactions
+    # wait in SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and leaves the
+    # process idle; one connection makes them queue in asyncio instead, back to back.
+    engine = create_async_engine(
+        settings.url, echo=settings.echo, pool_size=1, max_overflow=0, pool_timeout=60
+    )
     event.listen(engine.sync_engine, "connect", _apply_sqlite_pragmas)
     return engine
 

@@ -28,7 +28,7 @@ from tourmaline.db.models import ChargingStation, MessageLogEntry
 from tourmaline.db.models.message_log import MESSAGE_FIELD_LENGTH
 from tourmaline.db.models.station import STATION_ID_LENGTH
 from tourmaline.metrics import MESSAGE_LOG_DROPPED, MESSAGE_LOG_WRITTEN, WRITER_FLUSH_FAILURES
-from tourmaline.transport.ports import FrameRecord
+from tourmaline.ocpp.framelog import FrameRecord
 
 __all__ = ["MessageLogWriter"]
 

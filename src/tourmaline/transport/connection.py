@@ -167,6 +167,8 @@ class StationConnection:
 
     async def run(self) -> None:
         """Register, serve until the socket closes, then report the close exactly once."""
+        # Every log line of this connection's tasks (they inherit the context) names the station.
+        structlog.contextvars.bind_contextvars(station_id=self._station_id)
         try:
             await self._hooks.opened(self)
         except Exception:
@@ -357,6 +359,14 @@ class StationConnection:
             )
             await self._send(stored, call.message_id, call.action, _type_of_text(stored))
             return
+        if self._session.answered_before(call.message_id, self._clock.monotonic()):
+            # Errata 2023-12 makes ids unique across reconnects; some chargers restart their
+            # counter after a reboot, so a reused id with new content is processed anyway.
+            log.warning(
+                "station reused a message id with a different action or payload",
+                message_id=call.message_id,
+                action=call.action,
+            )
         reply = await self._dispatch(call)
         text = self._session.respond(call, reply.frame, self._clock.monotonic())
         frame_type = CALLRESULT if isinstance(reply.frame, CallResult) else CALLERROR

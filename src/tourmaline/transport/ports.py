@@ -10,13 +10,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
+from tourmaline.ocpp.framelog import CallOutcomeName, FrameRecord
 from tourmaline.ocpp.rpc import Call, CallError, CallResult, JsonObject
 
 __all__ = [
     "Admission",
+    "CallOutcomeName",
     "CallTimeout",
     "ConnectionHooks",
     "FrameRecord",
@@ -30,9 +31,6 @@ __all__ = [
     "StationAuthenticator",
     "StationLink",
 ]
-
-Origin = Literal["cs", "csms"]
-CallOutcomeName = Literal["pending", "answered", "call_error", "timeout", "late", "not_sent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,20 +125,6 @@ class InboundDispatcher(Protocol):
     async def dispatch(self, link: StationLink, call: Call) -> Reply:
         """Validate, gate, handle and commit one station CALL; never raises."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class FrameRecord:
-    """One frame for the message log (interface.md §8.5)."""
-
-    station_id: str
-    origin: Origin
-    text: str
-    timestamp: datetime
-    message_type_id: int | None = None
-    message_id: str | None = None
-    action: str | None = None
-    outcome: CallOutcomeName | None = None
 
 
 class ConnectionHooks(Protocol):
