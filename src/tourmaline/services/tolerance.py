@@ -30,7 +30,7 @@ class ToleranceReporter:
         self._quiet_period = quiet_period
         self._last_logged: dict[tuple[str, str, str], float] = {}
 
-    def __call__(self, event: str, **fields: Any) -> None:
+    def __call__(self, event: str, /, **fields: Any) -> None:
         if event == "timestamp_without_zone":
             TIMESTAMPS_WITHOUT_ZONE.inc()
         station_id = str(structlog.contextvars.get_contextvars().get("station_id", "-"))
