@@ -60,11 +60,11 @@ class StationAuthenticatorImpl:
         return verdict
 
     async def _decide(self, request: HandshakeRequest) -> tuple[Admission, str]:
-        station = await self._stations.get(request.station_id)
+        minimum = await self._stations.min_security_profile(request.station_id)
         profile = request.listener.security_profile
-        if station is None and not request.listener.allow_unknown_stations:
+        if minimum is None and not request.listener.allow_unknown_stations:
             return Admission.UNKNOWN_STATION, "unknown_station"
-        if station is not None and station.min_security_profile > profile:
+        if minimum is not None and minimum > profile:
             return Admission.UNAUTHORIZED, "security_profile_too_low"
         if profile in (1, 2):
             return await self._check_basic(request)

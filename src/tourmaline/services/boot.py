@@ -8,19 +8,20 @@ GetBaseReport flow (§4.4) is the next issue: the decision only says that a repo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tourmaline.clock import Clock
-from tourmaline.db.models import Boot, ChargingStation
+from tourmaline.db.models import Boot
 from tourmaline.metrics import BOOT_NOTIFICATIONS
 from tourmaline.ocpp.v201.models import BootNotificationRequest
-from tourmaline.services.stations import dialect_insert
+from tourmaline.services.batching import Batcher
+from tourmaline.services.boot_decision import BootDecision, BootStatus, decide_boot
+from tourmaline.services.boot_writes import BootInput, apply_boots
 from tourmaline.settings import OcppSettings
 
 __all__ = [
@@ -34,8 +35,6 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
-
-BootStatus = Literal["Accepted", "Pending", "Rejected"]
 
 
 class StatusInfo(BaseModel):
@@ -96,54 +95,6 @@ class BootView(BaseModel):
         return cls.model_validate(row)
 
 
-@dataclass(frozen=True, slots=True)
-class BootDecision:
-    """The BootNotificationResponse to give, and whether the Pending report flow should run."""
-
-    status: BootStatus
-    interval: int
-    current_time: datetime
-    status_info: dict[str, Any] | None = None
-    report_wanted: bool = False
-
-
-def decide_boot(record: Boot | None, ocpp: OcppSettings, current_time: datetime) -> BootDecision:
-    """interface.md §4.2. Without a record the configured unknown-charger status applies, then
-    the same Pending rules as for a stored Pending status (as CitrineOS does)."""
-    status: BootStatus = _as_status(record.status) if record else ocpp.unknown_charger_status
-    report_wanted = False
-    if status == "Pending":
-        report_wanted = _report_wanted(record, ocpp)
-        if not report_wanted and ocpp.auto_accept:
-            status = "Accepted"
-    return BootDecision(
-        status=status,
-        interval=_interval(record, ocpp, status),
-        current_time=current_time,
-        status_info=record.status_info if record else None,
-        report_wanted=report_wanted,
-    )
-
-
-def _as_status(value: str) -> BootStatus:
-    if value in ("Accepted", "Pending", "Rejected"):
-        return value  # type: ignore[return-value]
-    raise ValueError(f"boot record has an unknown status {value!r}")
-
-
-def _report_wanted(record: Boot | None, ocpp: OcppSettings) -> bool:
-    stored = record.get_base_report_on_pending if record else None
-    return ocpp.get_base_report_on_pending if stored is None else stored
-
-
-def _interval(record: Boot | None, ocpp: OcppSettings, status: BootStatus) -> int:
-    if status == "Accepted":
-        stored = record.heartbeat_interval if record else None
-        return stored or ocpp.heartbeat_interval
-    stored = record.boot_retry_interval if record else None
-    return stored or ocpp.boot_retry_interval
-
-
 class BootService:
     def __init__(
         self,
@@ -154,6 +105,11 @@ class BootService:
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._ocpp = ocpp_settings
+        self._boot_batcher = Batcher(self._apply_boots, key=lambda boot: boot.station_id)
+
+    async def _apply_boots(self, boots: list[BootInput]) -> list[BootDecision]:
+        async with self._sessionmaker.begin() as session:
+            return await apply_boots(session, boots, self._ocpp)
 
     async def get(self, station_id: str) -> BootView | None:
         async with self._sessionmaker() as session:
@@ -189,18 +145,9 @@ class BootService:
     async def on_boot_notification(
         self, station_id: str, request: BootNotificationRequest, now: datetime
     ) -> BootDecision:
-        """interface.md §4.3: station upsert, boot record, decision and registration status in
-        ONE transaction; the caller answers only after this returned (design.md §1.6)."""
-        async with self._sessionmaker.begin() as session:
-            record = await session.get(Boot, station_id, with_for_update=True)
-            decision = decide_boot(record, self._ocpp, now)
-            await _upsert_station(session, station_id, request, decision.status, now)
-            if record is None:
-                record = Boot(id=station_id, status=decision.status, created_at=now)
-                session.add(record)
-            record.last_boot_time = now
-            record.last_status = decision.status
-            record.updated_at = now
+        """interface.md §4.3: station upsert, boot record, decision and registration status,
+        committed before this returns (design.md §1.6); concurrent boots share the commit."""
+        decision = await self._boot_batcher.submit(BootInput(station_id, request, now))
         BOOT_NOTIFICATIONS.labels(status=decision.status).inc()
         log.info(
             "boot notification",
@@ -214,34 +161,3 @@ class BootService:
 
 def _status_info_json(info: StatusInfo) -> dict[str, Any]:
     return info.model_dump(by_alias=True, exclude_none=True)
-
-
-def _station_fields(request: BootNotificationRequest) -> dict[str, Any]:
-    """Request fields for the station row; optional ones only when the station sent them."""
-    station = request.charging_station
-    fields: dict[str, Any] = {
-        "charge_point_vendor": station.vendor_name,
-        "charge_point_model": station.model,
-        "charge_point_serial_number": station.serial_number,
-        "firmware_version": station.firmware_version,
-    }
-    if station.modem is not None:
-        fields |= {"iccid": station.modem.iccid, "imsi": station.modem.imsi}
-    return {name: value for name, value in fields.items() if value is not None}
-
-
-async def _upsert_station(
-    session: AsyncSession,
-    station_id: str,
-    request: BootNotificationRequest,
-    status: BootStatus,
-    now: datetime,
-) -> None:
-    # One INSERT .. ON CONFLICT: a first boot never races a concurrent insert or hits a missing
-    # station row (interface.md §4.3, citrineos#105/#158).
-    changes = {**_station_fields(request), "registration_status": status, "updated_at": now}
-    insert = dialect_insert(session, ChargingStation)
-    statement = insert.values(
-        id=station_id, is_online=False, min_security_profile=0, created_at=now, **changes
-    ).on_conflict_do_update(index_elements=[ChargingStation.id], set_=changes)
-    await session.execute(statement)

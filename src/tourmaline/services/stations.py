@@ -21,6 +21,7 @@ from tourmaline.db.models import (
     StatusNotification,
 )
 from tourmaline.db.writer import MessageLogWriter
+from tourmaline.services.batching import Batcher
 
 __all__ = [
     "StationDetailView",
@@ -97,6 +98,22 @@ class StationService:
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._writer = writer
+        self._profile_lookup: Batcher[str, int | None] = Batcher(
+            self._lookup_profiles, key=lambda station_id: station_id
+        )
+
+    async def min_security_profile(self, station_id: str) -> int | None:
+        """The station's minimum security profile, or None when it has no record. Handshakes of
+        a reconnect storm share one query (services/batching.py)."""
+        return await self._profile_lookup.submit(station_id)
+
+    async def _lookup_profiles(self, station_ids: builtins.list[str]) -> builtins.list[int | None]:
+        query = select(ChargingStation.id, ChargingStation.min_security_profile).where(
+            ChargingStation.id.in_(station_ids)
+        )
+        async with self._sessionmaker() as session:
+            found = {row.id: row.min_security_profile for row in await session.execute(query)}
+        return [found.get(station_id) for station_id in station_ids]
 
     async def get(self, station_id: str) -> StationDetailView | None:
         async with self._sessionmaker() as session:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.helpers import FakeClock
@@ -259,3 +261,25 @@ async def test_a_record_may_exist_before_its_station(
 def test_boot_write_is_strict(body: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="validation error"):
         BootWrite.model_validate(body)
+
+
+async def test_concurrent_boots_are_all_recorded(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A reconnect storm: many stations (one of them twice) boot at the same moment."""
+    boots = BootService(sessionmaker, FakeClock(), OcppSettings())
+    await boots.put("cp-9", BootWrite(status="Rejected"))
+    ids = [f"cp-{n}" for n in range(40)] + ["cp-3"]
+
+    decisions = await asyncio.gather(
+        *(boots.on_boot_notification(i, boot_request(), NOW) for i in ids)
+    )
+
+    statuses = {i: d.status for i, d in zip(ids, decisions, strict=True)}
+    assert statuses["cp-9"] == "Rejected"
+    assert {s for i, s in statuses.items() if i != "cp-9"} == {"Accepted"}
+    async with sessionmaker() as session:
+        stations = {row.id: row for row in await session.scalars(select(ChargingStation))}
+    assert len(stations) == 40
+    assert stations["cp-9"].registration_status == "Rejected"
+    assert stations["cp-3"].charge_point_vendor == boot_request().charging_station.vendor_name
