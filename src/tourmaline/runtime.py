@@ -31,11 +31,14 @@ from tourmaline.logging import configure_logging
 from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.services.authenticator import StationAuthenticatorImpl
 from tourmaline.services.boot import BootService
+from tourmaline.services.callbacks import CallbackPoster
 from tourmaline.services.commands import CommandService
 from tourmaline.services.connections import ConnectionManager
 from tourmaline.services.credentials import CredentialService
 from tourmaline.services.inbound import InboundPipeline
+from tourmaline.services.message_log import MessageLogQuery
 from tourmaline.services.stations import StationService
+from tourmaline.services.subscriptions import SubscriptionService
 from tourmaline.services.tolerance import ToleranceReporter
 from tourmaline.settings import Settings
 from tourmaline.transport.ws_server import OcppServer
@@ -80,6 +83,10 @@ class Runtime:
         self.boots = BootService(self.sessionmaker, self.clock, settings.ocpp)
         self.credentials = CredentialService(self.sessionmaker, self.clock)
         self.router = build_router(self.schemas, settings.ocpp)
+        self.callbacks = CallbackPoster()
+        self.subscriptions = SubscriptionService(
+            self.sessionmaker, self.callbacks, broker=self.broker
+        )
         self.connections = ConnectionManager(
             instance_id=settings.instance_id,
             registry=self.registry,
@@ -87,6 +94,7 @@ class Runtime:
             stations=self.stations,
             writer=self.writer,
             clock=self.clock,
+            events=self.subscriptions,
         )
         self.commands = CommandService(
             connections=self.connections,
@@ -94,6 +102,7 @@ class Runtime:
             instance_id=settings.instance_id,
             call_timeout=settings.ocpp.call_timeout,
             on_result=self._on_call_result,
+            deliver_callback=self.callbacks.deliver,
         )
         self.inbound = InboundPipeline(
             router=self.router,
@@ -124,6 +133,9 @@ class Runtime:
                 connections=self.connections,
                 commands=self.commands,
                 ready=self.is_ready,
+                schemas=self.schemas,
+                subscriptions=self.subscriptions,
+                message_log=MessageLogQuery(self.sessionmaker),
             )
         )
         self._api_server: uvicorn.Server | None = None
@@ -151,6 +163,7 @@ class Runtime:
         await self.prepare_database()
         self.writer.start()
         await self.broker.start()
+        await self.subscriptions.start()
         await self.connections.start()
         if serve_api:
             await self._start_api()
@@ -196,6 +209,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._api_task
         await self.connections.stop()
+        await self.subscriptions.stop()
+        await self.callbacks.aclose()
         await self.writer.stop()
         await self.broker.stop()
         if isinstance(self.registry, RedisRegistry):

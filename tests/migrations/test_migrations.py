@@ -32,6 +32,7 @@ APP_TABLES = {
     "message_log",
     "station_credentials",
     "status_notifications",
+    "subscriptions",
 }
 
 

@@ -14,6 +14,9 @@ from tourmaline.api.deps import ApiDeps
 from tourmaline.api.docs import install_docs
 from tourmaline.api.exception_handlers import CatchAllMiddleware, install_exception_handlers
 from tourmaline.api.routes import configuration, health, metrics, ocpprouter
+from tourmaline.api.routes import message_log as message_log_routes
+from tourmaline.api.routes import messages as message_routes
+from tourmaline.api.routes import subscriptions as subscription_routes
 from tourmaline.settings import ApiSettings
 
 __all__ = ["CORS_METHODS", "ApiDeps", "create_api"]
@@ -39,6 +42,8 @@ def create_api(deps: ApiDeps) -> FastAPI:
     install_exception_handlers(app)
     install_docs(app)
     for module in (health, metrics, configuration, ocpprouter):
+        app.include_router(module.router)
+    for module in (message_routes, subscription_routes, message_log_routes):
         app.include_router(module.router)
     _add_middleware(app, deps.settings.api)
     return app

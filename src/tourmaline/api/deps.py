@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -17,10 +17,14 @@ from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from tourmaline.api.errors import UnknownTenant
+from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.services.boot import BootService
 from tourmaline.services.commands import CommandService
 from tourmaline.services.connections import ConnectionManager
+from tourmaline.services.message_api import LimitLookup
+from tourmaline.services.message_log import MessageLogQuery
 from tourmaline.services.stations import StationService
+from tourmaline.services.subscriptions import SubscriptionService
 from tourmaline.settings import Settings
 
 __all__ = [
@@ -29,6 +33,7 @@ __all__ = [
     "CommandsDep",
     "ConnectionsDep",
     "DepsDep",
+    "LimitLookup",
     "LimitQuery",
     "OffsetQuery",
     "OptionalOnlineQuery",
@@ -54,6 +59,12 @@ class ApiDeps:
     connections: ConnectionManager
     commands: CommandService
     ready: Callable[[], Awaitable[bool]]
+    # Message API, subscriptions and message log (issue 3, helper I); optional so that apps
+    # built for other routes need not construct them.
+    schemas: SchemaRegistry = field(default_factory=SchemaRegistry)
+    subscriptions: SubscriptionService | None = None
+    message_log: MessageLogQuery | None = None
+    batch_limits: LimitLookup | None = None
 
 
 def get_deps(request: Request) -> ApiDeps:

@@ -23,11 +23,13 @@ from tourmaline.cluster.registry import Claim, Registry
 from tourmaline.cluster.rpc import ClusterRpc, Replier, RpcError
 from tourmaline.cluster.tasks import TaskSupervisor
 from tourmaline.metrics import CONNECTED_STATIONS, STATION_REPLACEMENTS
+from tourmaline.services.redaction import redact_record
 from tourmaline.transport.ports import CallOutcomeName, FrameRecord, StationLink
 
 __all__ = [
     "ADMIN_DISCONNECT_REASON",
     "REPLACED_REASON",
+    "ConnectionEvents",
     "ConnectionManager",
     "FrameSink",
     "PresenceStore",
@@ -63,6 +65,16 @@ class FrameSink(Protocol):
     def set_outcome(self, station_id: str, message_id: str, outcome: str) -> None: ...
 
 
+class ConnectionEvents(Protocol):
+    """Listener for webhooks (SubscriptionService); every method must return at once."""
+
+    def connected(self, station_id: str) -> None: ...
+
+    def closed(self, station_id: str) -> None: ...
+
+    def frame(self, record: FrameRecord) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Registration:
     link: StationLink
@@ -83,8 +95,10 @@ class ConnectionManager:
         writer: FrameSink,
         clock: Clock,
         refresh_interval: float = DEFAULT_REFRESH_INTERVAL,
+        events: ConnectionEvents | None = None,
     ) -> None:
         self.instance_id = instance_id
+        self.events = events
         self._registry = registry
         self._stations = stations
         self._writer = writer
@@ -147,6 +161,8 @@ class ConnectionManager:
         await self._replace_older(station_id, older, claim)
         self._stations.mark_online(station_id, link.subprotocol)
         await self._confirm(station_id, claim.epoch)
+        if self.events is not None and station_id in self._links:
+            self.events.connected(station_id)
 
     async def _replace_older(
         self, station_id: str, older: _Registration | None, claim: Claim
@@ -179,9 +195,13 @@ class ConnectionManager:
         await self._retire(link.station_id, registration)
 
     def frame(self, record: FrameRecord) -> None:
+        # interface.md §5.3: a clear password never reaches the log or a webhook.
+        record = redact_record(record)
         self._writer.add(record)
         if record.origin == "cs":
             self._writer.touch(record.station_id, record.timestamp)
+        if self.events is not None:
+            self.events.frame(record)
 
     def call_outcome(self, station_id: str, message_id: str, outcome: CallOutcomeName) -> None:
         self._writer.set_outcome(station_id, message_id, outcome)
@@ -233,6 +253,8 @@ class ConnectionManager:
             return False
         del self._links[station_id]
         CONNECTED_STATIONS.dec()
+        if self.events is not None:
+            self.events.closed(station_id)
         return True
 
     async def _retire(self, station_id: str, registration: _Registration) -> None:

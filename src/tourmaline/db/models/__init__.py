@@ -8,6 +8,7 @@ from tourmaline.db.models.connector import Connector, StatusNotification
 from tourmaline.db.models.credential import StationCredential
 from tourmaline.db.models.message_log import MessageLogEntry
 from tourmaline.db.models.station import STATION_ID_LENGTH, ChargingStation
+from tourmaline.db.models.subscription import Subscription
 
 __all__ = [
     "STATION_ID_LENGTH",
@@ -18,4 +19,5 @@ __all__ = [
     "MessageLogEntry",
     "StationCredential",
     "StatusNotification",
+    "Subscription",
 ]
