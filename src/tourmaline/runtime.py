@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Iterator
 from typing import Any
@@ -49,6 +50,8 @@ log = structlog.get_logger(__name__)
 
 # In-flight CSMS calls may finish for this long after SIGTERM (design.md §6).
 DRAIN_SECONDS = 10.0
+# Allocations between young-generation collections (CPython's default is 700).
+GC_GEN0_THRESHOLD = 50_000
 
 
 class _ApiServer(uvicorn.Server):
@@ -218,6 +221,16 @@ class Runtime:
         await self.engine.dispose()
 
 
+def _tune_garbage_collector() -> None:
+    """Keep collector pauses out of the answer latency: the objects built at start-up (schemas,
+    models, routes) are moved out of the collector's sight, and young-generation collections run
+    less often, so a server holding thousands of connections does not stall every few hundred
+    messages to re-scan them."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_GEN0_THRESHOLD, 20, 100)
+
+
 def _broker_for(url: str) -> Broker:
     if url.startswith(("redis://", "rediss://")):
         return RedisBroker(url)
@@ -243,6 +256,7 @@ async def serve_forever(settings: Settings) -> None:
         log.warning("REST API authentication is off (api.auth = none)")
     runtime = build_runtime(settings)
     await runtime.start()
+    _tune_garbage_collector()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
