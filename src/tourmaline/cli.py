@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -50,6 +50,17 @@ def _settings(config: Path | None, database_url: str | None = None) -> Settings:
     return settings
 
 
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """uvloop when it is installed (it comes with uvicorn[standard]): a faster event loop for
+    thousands of sockets; the standard loop otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
 def _run(factory: Callable[[], Awaitable[T]]) -> T:
     return asyncio.run(factory())  # type: ignore[arg-type]
 
@@ -73,7 +84,7 @@ def serve(
     settings = _apply_serve_options(
         settings, host, api_port, {"0": ws_port, "1": auth_port}, log_level, log_format, instance_id
     )
-    asyncio.run(serve_forever(settings))
+    run_event_loop(serve_forever(settings))
 
 
 def _apply_serve_options(
