@@ -36,8 +36,11 @@ from tourmaline.services.callbacks import CallbackPoster
 from tourmaline.services.commands import CommandService
 from tourmaline.services.connections import ConnectionManager
 from tourmaline.services.credentials import CredentialService
+from tourmaline.services.device_model import DeviceModelService
+from tourmaline.services.gating import GatingService
 from tourmaline.services.inbound import InboundPipeline
 from tourmaline.services.message_log import MessageLogQuery
+from tourmaline.services.reports import ReportService
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
 from tourmaline.services.tolerance import ToleranceReporter
@@ -85,7 +88,13 @@ class Runtime:
         self.stations = StationService(self.sessionmaker, self.clock, self.writer)
         self.boots = BootService(self.sessionmaker, self.clock, settings.ocpp)
         self.credentials = CredentialService(self.sessionmaker, self.clock)
+        self.device_model = DeviceModelService(self.sessionmaker, self.clock, self.credentials)
         self.router = build_router(self.schemas, settings.ocpp)
+        self.gating = GatingService(
+            self.sessionmaker,
+            self.clock,
+            accept_any_report_request_id=settings.ocpp.boot_report_accept_any_request_id,
+        )
         self.callbacks = CallbackPoster()
         self.subscriptions = SubscriptionService(
             self.sessionmaker, self.callbacks, broker=self.broker
@@ -106,6 +115,14 @@ class Runtime:
             call_timeout=settings.ocpp.call_timeout,
             on_result=self._on_call_result,
             deliver_callback=self.callbacks.deliver,
+            outbound_gate=self._before_send,
+        )
+        self.reports = ReportService(
+            self.sessionmaker,
+            self.clock,
+            settings.ocpp,
+            sender=self.commands,
+            apply_report=self.device_model.apply_report,
         )
         self.inbound = InboundPipeline(
             router=self.router,
@@ -113,6 +130,9 @@ class Runtime:
             clock=self.clock,
             stations=self.stations,
             boots=self.boots,
+            reports=self.reports,
+            gating=self.gating,
+            device_model=self.device_model,
         )
         authenticator = StationAuthenticatorImpl(self.stations, self.credentials)
         self.servers = {
@@ -139,6 +159,8 @@ class Runtime:
                 schemas=self.schemas,
                 subscriptions=self.subscriptions,
                 message_log=MessageLogQuery(self.sessionmaker),
+                device_model=self.device_model,
+                batch_limits=self.device_model.get_limit,
             )
         )
         self._api_server: uvicorn.Server | None = None
@@ -148,6 +170,16 @@ class Runtime:
         self, station_id: str, action: str, request: dict[str, Any], response: dict[str, Any]
     ) -> None:
         await self.inbound.handle_result(station_id, action, request, response)
+
+    async def _before_send(
+        self, station_id: str, action: str, payload: dict[str, Any]
+    ) -> str | None:
+        """Gating (interface.md §4.5), then report tracking of a message-API GetBaseReport or
+        GetReport, before the call is queued so its first NotifyReport finds the row."""
+        refusal = await self.gating.check_outbound(station_id, action, payload)
+        if refusal is None:
+            await self.reports.track_outbound(station_id, action, payload)
+        return refusal
 
     async def is_ready(self) -> bool:
         return self.ready and await ping(self.engine)
@@ -205,6 +237,7 @@ class Runtime:
         """SIGTERM path (design.md §6): not ready, close sockets with 1001, flush, release."""
         self.ready = False
         await self.commands.stop(grace=DRAIN_SECONDS)
+        await self.reports.stop()
         for server in self.servers.values():
             await server.close()
         if self._api_server is not None and self._api_task is not None:

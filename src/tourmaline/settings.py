@@ -85,6 +85,9 @@ class OcppSettings(BaseModel):
     get_base_report_on_pending: bool = True
     auto_accept: bool = True
     report_inactivity_timeout: float = Field(default=30.0, gt=0)
+    # interface.md §4.4: count NotifyReport parts with an unknown requestId towards the station's
+    # single open boot report (for test tools that always answer with requestId 0).
+    boot_report_accept_any_request_id: bool = False
     call_timeout: float = Field(default=30.0, gt=0)
     outbound_queue_size: int = Field(default=32, ge=1)
     # Frames above the soft limit get a CALLERROR and the socket stays open; above the hard

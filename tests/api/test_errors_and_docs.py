@@ -170,6 +170,8 @@ async def test_documented_paths_are_exactly_the_implemented_ones(
         "/metrics",
         "/data/configuration/boot",
         "/data/configuration/chargingStation",
+        "/data/configuration/password",
+        "/data/monitoring/variableAttribute",
         "/data/ocpprouter/connection",
         "/data/ocpprouter/messages",
         "/data/ocpprouter/subscription",

@@ -21,6 +21,7 @@ from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.services.boot import BootService
 from tourmaline.services.commands import CommandService
 from tourmaline.services.connections import ConnectionManager
+from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.message_api import LimitLookup
 from tourmaline.services.message_log import MessageLogQuery
 from tourmaline.services.stations import StationService
@@ -65,6 +66,8 @@ class ApiDeps:
     subscriptions: SubscriptionService | None = None
     message_log: MessageLogQuery | None = None
     batch_limits: LimitLookup | None = None
+    # Device model and password endpoint (issue 3, helper H).
+    device_model: DeviceModelService | None = None
 
 
 def get_deps(request: Request) -> ApiDeps:

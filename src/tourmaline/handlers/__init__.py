@@ -8,12 +8,24 @@ from __future__ import annotations
 import structlog
 
 from tourmaline.handlers.availability import on_heartbeat, on_status_notification
+from tourmaline.handlers.device_model import (
+    on_get_variables_result,
+    on_notify_event,
+    on_set_variables_result,
+)
 from tourmaline.handlers.provisioning import on_boot_notification
+from tourmaline.handlers.reports import (
+    on_notify_report,
+    on_report_result,
+    on_trigger_message_result,
+)
 from tourmaline.ocpp.router import Router
 from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.ocpp.v201.models import (
     BootNotificationRequest,
     HeartbeatRequest,
+    NotifyEventRequest,
+    NotifyReportRequest,
     StatusNotificationRequest,
 )
 from tourmaline.services.context import StationContext
@@ -33,4 +45,11 @@ def build_router(schemas: SchemaRegistry, ocpp: OcppSettings) -> Router[StationC
     router.add_call_route("BootNotification", BootNotificationRequest, on_boot_notification)
     router.add_call_route("Heartbeat", HeartbeatRequest, on_heartbeat)
     router.add_call_route("StatusNotification", StatusNotificationRequest, on_status_notification)
+    router.add_call_route("NotifyReport", NotifyReportRequest, on_notify_report)
+    router.add_result_route("GetBaseReport", on_report_result)
+    router.add_result_route("GetReport", on_report_result)
+    router.add_result_route("TriggerMessage", on_trigger_message_result)
+    router.add_call_route("NotifyEvent", NotifyEventRequest, on_notify_event)
+    router.add_result_route("GetVariables", on_get_variables_result)
+    router.add_result_route("SetVariables", on_set_variables_result)
     return router

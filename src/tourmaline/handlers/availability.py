@@ -31,4 +31,8 @@ async def on_status_notification(
         status=request.connector_status.value,
         timestamp=request.timestamp,
     )
+    if ctx.services.device_model is not None:
+        await ctx.services.device_model.set_connector_availability(
+            ctx.station_id, request.evse_id, request.connector_id, request.connector_status.value
+        )
     return StatusNotificationResponse()

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from tourmaline.ocpp.v201.models import BootNotificationRequest, BootNotificationResponse
 from tourmaline.services.context import StationContext
 
 __all__ = ["on_boot_notification"]
+
+
+async def _start_boot_report(ctx: StationContext) -> None:
+    """interface.md §4.2/§4.4: a new GetBaseReport unless one is still running. The row is
+    written before the answer, so the next boot sees it; the call goes out after the answer
+    (B02: the station must know it is Pending before it is asked for its report)."""
+    reports = ctx.services.reports
+    if reports is None:
+        return
+    request_id = await reports.begin_boot_report(ctx.station_id)
+    if request_id is None:
+        return
+    if ctx.services.gating is not None:
+        ctx.services.gating.allow_follow_ups(ctx.station_id, "NotifyReport", [request_id])
+    ctx.after_reply(partial(reports.send_boot_report, ctx.station_id, request_id))
 
 
 async def on_boot_notification(
@@ -13,10 +30,13 @@ async def on_boot_notification(
 ) -> BootNotificationResponse:
     now = ctx.now()
     decision = await ctx.services.boots.on_boot_notification(ctx.station_id, request, now)
-    if decision.report_wanted:
-        # interface.md §4.4 (next issue): GetBaseReport starts here via ctx.after_reply(...),
-        # once the answer has been sent.
-        ctx.log.debug("base report wanted; the report flow is not wired yet")
+    if ctx.services.gating is not None:
+        ctx.services.gating.on_boot(ctx.station_id, decision.status)
+    if ctx.services.device_model is not None:
+        # interface.md §4.3: after the boot commit (the station row exists), before the answer.
+        await ctx.services.device_model.apply_boot_fields(ctx.station_id, request)
+    if decision.report_wanted and decision.status == "Pending":
+        await _start_boot_report(ctx)
     return BootNotificationResponse.model_validate(
         {
             "currentTime": decision.current_time,

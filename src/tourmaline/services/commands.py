@@ -34,6 +34,7 @@ __all__ = [
     "CallbackDelivery",
     "CommandResult",
     "CommandService",
+    "OutboundGate",
     "ResultHandler",
     "error_payload",
     "not_connected_text",
@@ -46,6 +47,11 @@ ResultHandler = Callable[[str, str, JsonObject, JsonObject], Awaitable[None]]
 
 CallbackDelivery = Callable[[str, Any], Awaitable[None]]
 """deliver_callback(url, json_body): one POST to a callbackUrl (interface.md §7.3)."""
+
+OutboundGate = Callable[[str, str, JsonObject], Awaitable[str | None]]
+"""outbound_gate(station_id, action, payload): a refusal text, or None to send (interface.md
+§4.5: a Rejected station gets only TriggerMessage(BootNotification)). Runs on the instance
+holding the station's socket."""
 
 # The owner answers "queued" as soon as the call is on its station's queue: a short wait.
 QUEUED_REPLY_TIMEOUT = 5.0
@@ -136,6 +142,7 @@ class CommandService:
         call_timeout: float = 30.0,
         on_result: ResultHandler | None = None,
         deliver_callback: CallbackDelivery | None = None,
+        outbound_gate: OutboundGate | None = None,
     ) -> None:
         # Remote commands travel on the connection manager's rpc endpoint (one request channel
         # per instance, design.md §5), so `broker` is not used directly.
@@ -145,6 +152,7 @@ class CommandService:
         self._call_timeout = call_timeout
         self._on_result = on_result or _no_result_route
         self._deliver_callback = deliver_callback or _no_callback
+        self._outbound_gate = outbound_gate
         self._tasks = TaskSupervisor("commands")
         connections.rpc.handle("command", self._serve_remote)
 
@@ -176,6 +184,9 @@ class CommandService:
     # -- on the owning instance -----------------------------------------------------------------
 
     async def _send_local(self, link: StationLink, command: _Command) -> CommandResult:
+        refusal = await self._refusal(command)
+        if refusal is not None:
+            return refusal
         started = self._start(link, command)
         if isinstance(started, CommandResult):
             return started
@@ -184,6 +195,12 @@ class CommandService:
             return CommandResult(True, message_id=call.message_id)
         # Shielded: a caller that gives up must not cancel the result route or the callback.
         return await asyncio.shield(outcome)
+
+    async def _refusal(self, command: _Command) -> CommandResult | None:
+        if self._outbound_gate is None:
+            return None
+        text = await self._outbound_gate(command.station_id, command.action, command.payload)
+        return None if text is None else CommandResult(False, text)
 
     def _start(
         self, link: StationLink, command: _Command
@@ -245,6 +262,9 @@ class CommandService:
         if link is None:
             text = not_connected_text(command.station_id, command.tenant_id)
             return CommandResult(False, text).to_wire()
+        refusal = await self._refusal(command)
+        if refusal is not None:
+            return refusal.to_wire()
         started = self._start(link, command)
         if isinstance(started, CommandResult):
             return started.to_wire()

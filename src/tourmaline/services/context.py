@@ -12,6 +12,9 @@ from typing import Any
 
 from tourmaline.clock import Clock
 from tourmaline.services.boot import BootService
+from tourmaline.services.device_model import DeviceModelService
+from tourmaline.services.gating import GatingService
+from tourmaline.services.reports import ReportService
 from tourmaline.services.stations import StationService
 from tourmaline.settings import Settings
 
@@ -26,6 +29,11 @@ class Services:
 
     stations: StationService
     boots: BootService
+    # Report tracking and Pending/Rejected gating (interface.md §4.4, §4.5); None when not wired.
+    reports: ReportService | None
+    gating: GatingService | None
+    # Device model store (interface.md §5); None when not wired.
+    device_model: DeviceModelService | None = None
 
 
 @dataclass(eq=False, slots=True)

@@ -12,10 +12,13 @@ import structlog
 
 from tourmaline.clock import Clock
 from tourmaline.ocpp.errors import InternalError
-from tourmaline.ocpp.router import Router
+from tourmaline.ocpp.router import Gate, Router
 from tourmaline.ocpp.rpc import Call, CallError, CallResult, JsonObject
 from tourmaline.services.boot import BootService
 from tourmaline.services.context import FollowUp, Services, StationContext
+from tourmaline.services.device_model import DeviceModelService
+from tourmaline.services.gating import GatingService
+from tourmaline.services.reports import ReportService
 from tourmaline.services.stations import StationService
 from tourmaline.settings import Settings
 from tourmaline.transport.ports import Reply, StationLink
@@ -34,11 +37,21 @@ class InboundPipeline:
         clock: Clock,
         stations: StationService,
         boots: BootService,
+        reports: ReportService | None = None,
+        gating: GatingService | None = None,
+        device_model: DeviceModelService | None = None,
     ) -> None:
         self._router = router
         self._settings = settings
         self._clock = clock
-        self._services = Services(stations=stations, boots=boots)
+        self._gating = gating
+        self._services = Services(
+            stations=stations,
+            boots=boots,
+            reports=reports,
+            gating=gating,
+            device_model=device_model,
+        )
 
     def context(
         self, station_id: str, security_profile: int | None, message_id: str | None = None
@@ -58,7 +71,7 @@ class InboundPipeline:
         ctx = self.context(link.station_id, link.listener.security_profile, call.message_id)
         frame: CallResult | CallError
         try:
-            frame = await self._router.dispatch(ctx, call)
+            frame = await self._router.dispatch(ctx, call, gate=await self._gate(link))
         except Exception:
             ctx.log.exception("router failed", action=call.action)
             frame = _internal_error(call)
@@ -66,6 +79,15 @@ class InboundPipeline:
             # Nothing was committed for a refused or failed CALL, so nothing may follow it.
             return Reply(frame)
         return Reply(frame, combine_follow_ups(ctx))
+
+    async def _gate(self, link: StationLink) -> Gate | None:
+        """interface.md §4.5, from a per-station copy loaded once per connection."""
+        gating = self._gating
+        if gating is None:
+            return None
+        station_id = link.station_id
+        await gating.prepare(station_id, link)
+        return lambda call: gating.check_inbound(station_id, call)
 
     async def handle_result(
         self, station_id: str, action: str, request: JsonObject, response: JsonObject

@@ -162,9 +162,15 @@ async def test_station_actions_without_a_route_are_not_supported(
     assert answer.code == "NotSupported"
 
 
-def test_route_table_holds_exactly_the_three_actions_of_this_issue() -> None:
+def test_route_table_holds_exactly_the_routed_actions() -> None:
     router = build_router(SchemaRegistry(), OcppSettings())
 
     routed = {action for action in STATION_ACTIONS if router.has_call_route(action)}
 
-    assert routed == {"BootNotification", "Heartbeat", "StatusNotification"}
+    assert routed == {
+        "BootNotification",
+        "Heartbeat",
+        "NotifyEvent",
+        "NotifyReport",
+        "StatusNotification",
+    }

@@ -6,7 +6,15 @@ from tourmaline.db.base import Base
 from tourmaline.db.models.boot import Boot
 from tourmaline.db.models.connector import Connector, StatusNotification
 from tourmaline.db.models.credential import StationCredential
+from tourmaline.db.models.device_model import (
+    DeviceAttributeStatus,
+    DeviceComponent,
+    DeviceVariable,
+    DeviceVariableAttribute,
+    DeviceVariableCharacteristics,
+)
 from tourmaline.db.models.message_log import MessageLogEntry
+from tourmaline.db.models.report_request import ReportRequest, StationRequestCounter
 from tourmaline.db.models.station import STATION_ID_LENGTH, ChargingStation
 from tourmaline.db.models.subscription import Subscription
 
@@ -16,8 +24,15 @@ __all__ = [
     "Boot",
     "ChargingStation",
     "Connector",
+    "DeviceAttributeStatus",
+    "DeviceComponent",
+    "DeviceVariable",
+    "DeviceVariableAttribute",
+    "DeviceVariableCharacteristics",
     "MessageLogEntry",
+    "ReportRequest",
     "StationCredential",
+    "StationRequestCounter",
     "StatusNotification",
     "Subscription",
 ]
