@@ -63,6 +63,22 @@ def answer_base_report_with(station: SimulatedStation, parts: list[list[dict[str
     station.on("GetBaseReport", on_get_base_report)
 
 
+def accept_password_changes(station: SimulatedStation) -> None:
+    """The charger accepts SetVariables on SecurityCtrlr.BasicAuthPassword (OCPP A01)."""
+    station.on(
+        "SetVariables",
+        lambda payload: {
+            "setVariableResult": [
+                {
+                    "attributeStatus": "Accepted",
+                    "component": {"name": "SecurityCtrlr"},
+                    "variable": {"name": "BasicAuthPassword"},
+                }
+            ]
+        },
+    )
+
+
 async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not await predicate():
@@ -154,18 +170,7 @@ async def test_the_seed_password_request_pushes_the_password_to_the_charger(
     answer does not depend on it). setOnCharger false runs OCPP A01 with SetVariables."""
     station = await connect("cp001")
     await station.boot()
-    station.on(
-        "SetVariables",
-        lambda payload: {
-            "setVariableResult": [
-                {
-                    "attributeStatus": "Accepted",
-                    "component": {"name": "SecurityCtrlr"},
-                    "variable": {"name": "BasicAuthPassword"},
-                }
-            ]
-        },
-    )
+    accept_password_changes(station)
 
     response = await api.post(
         "/data/configuration/password",
@@ -215,18 +220,7 @@ async def test_password_is_mandatory_only_with_set_on_charger(
     provide a password, it will be automatically generated.'"""
     station = await connect("cp003")
     await station.boot()
-    station.on(
-        "SetVariables",
-        lambda payload: {
-            "setVariableResult": [
-                {
-                    "attributeStatus": "Accepted",
-                    "component": {"name": "SecurityCtrlr"},
-                    "variable": {"name": "BasicAuthPassword"},
-                }
-            ]
-        },
-    )
+    accept_password_changes(station)
 
     missing = await api.post(
         "/data/configuration/password", json={"stationId": "cp003", "setOnCharger": True}
@@ -290,18 +284,7 @@ async def test_set_variables_through_the_monitoring_message_api(
     message, which can be sent … using the Monitoring module's message API.'"""
     station = await connect("cp006")
     await station.boot()
-    station.on(
-        "SetVariables",
-        lambda payload: {
-            "setVariableResult": [
-                {
-                    "attributeStatus": "Accepted",
-                    "component": {"name": "SecurityCtrlr"},
-                    "variable": {"name": "BasicAuthPassword"},
-                }
-            ]
-        },
-    )
+    accept_password_changes(station)
 
     response = await api.post(
         "/ocpp/2.0.1/monitoring/setVariables",
