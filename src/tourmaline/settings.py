@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -62,7 +62,15 @@ class ApiSettings(BaseModel):
     host: str = "0.0.0.0"
     port: int = Field(default=8080, ge=0, le=65535)
     auth: Literal["none", "api_key"] = "none"
+    # With auth = "api_key": the accepted keys (e.g. TOURMALINE_API__API_KEYS='["…"]').
+    api_keys: list[SecretStr] = Field(default_factory=list)
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+    @model_validator(mode="after")
+    def _keys_for_api_key_mode(self) -> ApiSettings:
+        if self.auth == "api_key" and not any(k.get_secret_value() for k in self.api_keys):
+            raise ValueError("api.auth = 'api_key' needs at least one key in api.api_keys")
+        return self
 
 
 class DatabaseSettings(BaseModel):

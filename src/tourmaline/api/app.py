@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from tourmaline import __version__
+from tourmaline.api.auth import ApiKeyMiddleware
 from tourmaline.api.deps import ApiDeps
 from tourmaline.api.docs import install_docs
 from tourmaline.api.exception_handlers import CatchAllMiddleware, install_exception_handlers
@@ -56,6 +57,9 @@ def create_api(deps: ApiDeps) -> FastAPI:
 def _add_middleware(app: FastAPI, settings: ApiSettings) -> None:
     # Added innermost first: CORS wraps the catch-all, so even a 500 carries CORS headers.
     app.add_middleware(CatchAllMiddleware)
+    if settings.auth == "api_key":
+        keys = [key.get_secret_value() for key in settings.api_keys]
+        app.add_middleware(ApiKeyMiddleware, keys=keys)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -1,0 +1,64 @@
+"""API-key protection of the REST API (interface.md §0, REST auth `api_key`).
+
+With `api.auth = "api_key"` every request needs `Authorization: Bearer <key>` with one of the
+configured keys; `/health*` and `/docs*` (and the OpenAPI document) stay open so probes and the
+documentation work. Keys are compared as SHA-256 digests in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tourmaline.api.errors import error_body
+
+__all__ = ["ApiKeyMiddleware"]
+
+OPEN_PREFIXES = ("/health", "/docs", "/openapi.json")
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+class ApiKeyMiddleware:
+    def __init__(self, app: ASGIApp, *, keys: list[str]) -> None:
+        self._app = app
+        self._digests = [_digest(key) for key in keys]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._is_open(scope) or self._authorized(scope):
+            await self._app(scope, receive, send)
+            return
+        await _refuse(send)
+
+    @staticmethod
+    def _is_open(scope: Scope) -> bool:
+        path: str = scope["path"]
+        return scope["method"] == "OPTIONS" or path.startswith(OPEN_PREFIXES)
+
+    def _authorized(self, scope: Scope) -> bool:
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key:
+            return False
+        presented = _digest(key.strip())
+        # Every key is compared, so timing does not tell which one almost matched.
+        matches = [hmac.compare_digest(presented, digest) for digest in self._digests]
+        return any(matches)
+
+
+async def _refuse(send: Send) -> None:
+    body = json.dumps(
+        error_body(401, "unauthorized", "A valid API key is required: Authorization: Bearer <key>")
+    ).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"www-authenticate", b"Bearer"),
+    ]
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
