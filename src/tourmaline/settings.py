@@ -82,6 +82,9 @@ class DatabaseSettings(BaseModel):
 
 class BrokerSettings(BaseModel):
     url: str = "memory://"
+    # Several instances on one SQLite file would fight over its single writer; allow it only
+    # when asked (for example one instance with Redis for an external registry).
+    allow_sqlite: bool = False
 
 
 class OcppSettings(BaseModel):
@@ -142,6 +145,12 @@ class Settings(BaseSettings):
         ids = [listener.id for listener in self.listeners]
         if len(ids) != len(set(ids)):
             raise ValueError(f"listener ids must be unique, got {ids}")
+        sqlite = self.database.url.startswith("sqlite")
+        if sqlite and self.broker.url != "memory://" and not self.broker.allow_sqlite:
+            raise ValueError(
+                "a shared broker means several instances, which need PostgreSQL: set "
+                "database.url to a postgresql+asyncpg:// URL (or broker.allow_sqlite = true)"
+            )
         if self.env == "production" and self.api.auth == "none":
             raise ValueError("api.auth 'none' is refused when env=production; use api_key")
         return self
