@@ -40,6 +40,7 @@ from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
 from tourmaline.services.inbound import InboundPipeline
 from tourmaline.services.message_log import MessageLogQuery
+from tourmaline.services.ports import OutboundCheck
 from tourmaline.services.reports import ReportService
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
@@ -124,6 +125,11 @@ class Runtime:
             sender=self.commands,
             apply_report=self.device_model.apply_report,
         )
+        # Run in order before a CSMS call is queued; the first refusal wins (services/ports.py).
+        self.outbound_checks: list[OutboundCheck] = [
+            self.gating.check_outbound,
+            self._track_report,
+        ]
         self.inbound = InboundPipeline(
             router=self.router,
             settings=settings,
@@ -174,12 +180,19 @@ class Runtime:
     async def _before_send(
         self, station_id: str, action: str, payload: dict[str, Any]
     ) -> str | None:
-        """Gating (interface.md §4.5), then report tracking of a message-API GetBaseReport or
-        GetReport, before the call is queued so its first NotifyReport finds the row."""
-        refusal = await self.gating.check_outbound(station_id, action, payload)
-        if refusal is None:
-            await self.reports.track_outbound(station_id, action, payload)
-        return refusal
+        for check in self.outbound_checks:
+            refusal = await check(station_id, action, payload)
+            if refusal is not None:
+                return refusal
+        return None
+
+    async def _track_report(
+        self, station_id: str, action: str, payload: dict[str, Any]
+    ) -> str | None:
+        """A message-API GetBaseReport or GetReport is tracked before the call is queued, so
+        its first NotifyReport finds the row (interface.md §4.4)."""
+        await self.reports.track_outbound(station_id, action, payload)
+        return None
 
     async def is_ready(self) -> bool:
         return self.ready and await ping(self.engine)
