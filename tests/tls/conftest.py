@@ -26,12 +26,7 @@ from tourmaline.services.pki import (
     init_pki,
     write_station_files,
 )
-from tourmaline.services.pki.certificates import (
-    SigningCa,
-    ca_certificate,
-    generate_key,
-    subject_name,
-)
+from tourmaline.services.pki.certificates import SigningCa, new_ca
 from tourmaline.services.stations import StationWrite
 from tourmaline.settings import PKI_FILES, Settings
 from tourmaline.sim.station import SimulatedStation
@@ -88,7 +83,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         return ClientCertificate(chain, key)
 
     long_ago = datetime.now(UTC) - timedelta(days=30)
-    stranger = LocalCertificateAuthority(_throwaway_ca())
+    stranger = LocalCertificateAuthority(throwaway_ca())
     issued = stranger.issue_station(STATION)
     chain, key = write_station_files(issued, clients / "unknown-ca", STATION)
     return Pki(
@@ -100,11 +95,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     )
 
 
-def _throwaway_ca() -> SigningCa:
-    key = generate_key("ec")
-    name = subject_name("Somebody Else's CA")
-    certificate = ca_certificate(name, key, issuer=None, days=30, path_length=0)
-    return SigningCa(certificate=certificate, key=key)
+def throwaway_ca() -> SigningCa:
+    return new_ca("Somebody Else's CA", days=30, key_type="ec")
 
 
 def client_context(

@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from typer.testing import CliRunner
 
+from tests.integration.test_cli import free_port
 from tourmaline.cli import app
 from tourmaline.settings import PKI_FILES
 
@@ -162,12 +163,6 @@ def test_serve_refuses_a_weak_server_key_with_a_clear_error(
     assert result.exit_code == 2
     assert "RSA key of 1024 bits (minimum 2048)" in result.output
     assert not (tmp_path / "x.db").exists()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def served_serial(port: int, pki: Pki) -> int | None:

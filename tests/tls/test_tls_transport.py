@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import InvalidMessage
 
-from tourmaline.ocpp.security_events import INVALID_TLS_VERSION
+from tourmaline.ocpp.security_events import (
+    INVALID_CHARGING_STATION_CERTIFICATE,
+    INVALID_TLS_VERSION,
+)
 from tourmaline.runtime import Runtime, build_runtime
 from tourmaline.services.pki.authority import load_signing_ca
 from tourmaline.services.pki.certificates import (
@@ -38,6 +42,7 @@ from .conftest import (
     add_station,
     client_context,
     legacy_client_context,
+    throwaway_ca,
     tls_settings,
 )
 from .test_tls_profiles import basic_auth
@@ -128,6 +133,31 @@ async def test_reload_serves_new_certificates_to_new_connections_and_keeps_open_
     after = await server_certificate_seen(runtime, client_context(pki))
     assert after.serial_number != before.serial_number
     assert after.serial_number in server_serials(pki_copy)
+    assert (await old.heartbeat())["currentTime"]
+
+
+async def test_reload_reads_a_new_station_ca_bundle(
+    runtime_on_copy: Runtime,
+    pki_copy: Path,
+    pki: Pki,
+    open_station: StationOpener,
+    security_events: SecurityEvents,
+) -> None:
+    runtime = runtime_on_copy
+    old = await open_station(runtime, SP3, STATION, client_context(pki, pki.valid))
+    (pki_copy / PKI_FILES.station_ca_cert).write_text(certificate_pem(throwaway_ca().certificate))
+
+    runtime.reload_tls()
+
+    with pytest.raises((InvalidMessage, OSError)):
+        await open_station(runtime, SP3, STATION, client_context(pki, pki.valid))
+    assert security_events.events == [
+        (
+            None,
+            INVALID_CHARGING_STATION_CERTIFICATE,
+            f"listener {SP3}: client certificate: unable to get local issuer certificate",
+        )
+    ]
     assert (await old.heartbeat())["currentTime"]
 
 

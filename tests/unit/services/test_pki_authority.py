@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tourmaline.services.pki import CHARGING_STATION_CERTIFICATE, LocalCertificateAuthority
-from tourmaline.services.pki.certificates import (
-    PrivateKey,
-    SigningCa,
-    ca_certificate,
-    generate_key,
-    subject_name,
+from tourmaline.services.pki import (
+    CHARGING_STATION_CERTIFICATE,
+    LocalCertificateAuthority,
+    init_pki,
 )
+from tourmaline.services.pki.certificates import PrivateKey, SigningCa, new_ca, subject_name
 from tourmaline.services.ports import CertificateSigner
+from tourmaline.settings import TlsSettings
 
 
 @pytest.fixture(scope="module")
 def station_ca() -> SigningCa:
-    key = generate_key("ec")
-    certificate = ca_certificate(
-        subject_name("Test Station CA"), key, issuer=None, days=30, path_length=0
-    )
-    return SigningCa(certificate=certificate, key=key)
+    return new_ca("Test Station CA", days=30, key_type="ec")
 
 
 @pytest.fixture
@@ -108,3 +105,15 @@ def test_issue_station_makes_an_rsa_key_and_names_the_station(
     assert isinstance(key, rsa.RSAPrivateKey) and key.key_size >= 2048
     assert leaf.public_key() == key.public_key()
     assert leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "cp-rsa"
+
+
+def test_the_signer_comes_from_a_certs_init_directory_or_is_absent(tmp_path: Path) -> None:
+    assert LocalCertificateAuthority.from_settings(TlsSettings()) is None
+    assert LocalCertificateAuthority.from_settings(TlsSettings(dir=tmp_path)) is None
+    init_pki(tmp_path, ["localhost"])
+
+    authority = LocalCertificateAuthority.from_settings(TlsSettings(dir=tmp_path))
+
+    assert authority is not None
+    [station_ca] = x509.load_pem_x509_certificates((tmp_path / "station-ca.pem").read_bytes())
+    assert authority.certificate == station_ca

@@ -11,12 +11,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tourmaline.services.pki.certificates import (
     SigningCa,
-    ca_certificate,
     certificate_pem,
     generate_key,
+    new_ca,
     private_key_pem,
     server_certificate,
-    subject_name,
 )
 from tourmaline.transport.tls import (
     TlsConfigurationError,
@@ -29,9 +28,7 @@ from tourmaline.transport.tls import (
 
 @pytest.fixture(scope="module")
 def issuer() -> SigningCa:
-    key = generate_key("ec")
-    certificate = ca_certificate(subject_name("Unit CA"), key, issuer=None, days=5, path_length=0)
-    return SigningCa(certificate=certificate, key=key)
+    return new_ca("Unit CA", days=5, key_type="ec")
 
 
 def server_files(directory: Path, issuer: SigningCa, key_type: str, name: str) -> tuple[Path, Path]:

@@ -23,7 +23,7 @@ from tourmaline.services.pki.certificates import (
     station_certificate,
     subject_name,
 )
-from tourmaline.settings import PKI_FILES
+from tourmaline.settings import PKI_FILES, TlsSettings
 from tourmaline.transport.tls import key_strength_problem
 
 __all__ = [
@@ -71,6 +71,16 @@ class LocalCertificateAuthority:
             directory / PKI_FILES.station_ca_cert, directory / PKI_FILES.station_ca_key
         )
         return cls(ca, days=days)
+
+    @classmethod
+    def from_settings(
+        cls, tls: TlsSettings, *, days: int = STATION_CERTIFICATE_DAYS
+    ) -> LocalCertificateAuthority | None:
+        """The signer for SignCertificate: the station CA of `tls.dir`, or None when no such
+        directory or key is configured (interface.md §11: SignCertificate is then Rejected)."""
+        if tls.dir is None or not (tls.dir / PKI_FILES.station_ca_key).is_file():
+            return None
+        return cls.load(tls.dir, days=days)
 
     @property
     def certificate(self) -> x509.Certificate:

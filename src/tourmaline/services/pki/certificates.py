@@ -28,6 +28,7 @@ __all__ = [
     "ca_certificate",
     "certificate_pem",
     "generate_key",
+    "new_ca",
     "private_key_pem",
     "server_certificate",
     "station_certificate",
@@ -67,6 +68,27 @@ def subject_name(common_name: str, organization: str | None = None) -> x509.Name
     if organization:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
     return x509.Name(attributes)
+
+
+def new_ca(
+    common_name: str,
+    organization: str | None = None,
+    *,
+    issuer: SigningCa | None = None,
+    days: int,
+    key_type: KeyType = "rsa",
+) -> SigningCa:
+    """A new CA key and certificate: a root (may sign one level of CAs) when `issuer` is None,
+    otherwise a CA below `issuer` that signs only end entities."""
+    key = generate_key(key_type, CA_KEY_BITS)
+    certificate = ca_certificate(
+        subject_name(common_name, organization),
+        key,
+        issuer=issuer,
+        days=days,
+        path_length=1 if issuer is None else 0,
+    )
+    return SigningCa(certificate=certificate, key=key)
 
 
 def certificate_pem(*certificates: x509.Certificate) -> str:

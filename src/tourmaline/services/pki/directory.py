@@ -18,16 +18,14 @@ from pathlib import Path
 
 from tourmaline.services.pki.authority import IssuedStationCertificate
 from tourmaline.services.pki.certificates import (
-    CA_KEY_BITS,
     KeyType,
     PrivateKey,
     SigningCa,
-    ca_certificate,
     certificate_pem,
     generate_key,
+    new_ca,
     private_key_pem,
     server_certificate,
-    subject_name,
 )
 from tourmaline.settings import PKI_FILES
 from tourmaline.transport.identity import check_station_id
@@ -86,8 +84,8 @@ def init_pki(
         names = ", ".join(path.name for path in existing)
         raise PkiExistsError(f"{directory} already holds a PKI ({names}); --force replaces it")
     _private_directory(directory)
-    root = _new_ca(f"{organization} Root CA", organization, issuer=None, days=ROOT_DAYS)
-    station_ca = _new_ca(
+    root = new_ca(f"{organization} Root CA", organization, days=ROOT_DAYS)
+    station_ca = new_ca(
         f"{organization} Station CA", organization, issuer=root, days=STATION_CA_DAYS
     )
     _write_ca(pki, root, PKI_FILES.root_cert, PKI_FILES.root_key)
@@ -124,21 +122,6 @@ def write_private(path: Path, data: bytes) -> None:
 
 def write_public(path: Path, data: bytes) -> None:
     _atomic_write(path, data, _PUBLIC_FILE)
-
-
-def _new_ca(
-    common_name: str, organization: str, *, issuer: SigningCa | None, days: int
-) -> SigningCa:
-    key = generate_key("rsa", CA_KEY_BITS)
-    certificate = ca_certificate(
-        subject_name(common_name, organization),
-        key,
-        issuer=issuer,
-        days=days,
-        # The root may sign one level of CAs (the station CA), which signs only end entities.
-        path_length=1 if issuer is None else 0,
-    )
-    return SigningCa(certificate=certificate, key=key)
 
 
 def _write_ca(pki: PkiDirectory, ca: SigningCa, cert_name: str, key_name: str) -> None:
