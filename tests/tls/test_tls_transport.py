@@ -5,6 +5,7 @@ here, so these run on SQLite only."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from pathlib import Path
 
@@ -118,6 +119,32 @@ async def test_tls_1_3_is_offered(runtime: Runtime, pki: Pki) -> None:
     )
     assert writer.get_extra_info("ssl_object").version() == "TLSv1.3"
     writer.close()
+
+
+async def test_profile_3_verifies_the_client_certificate_on_every_tls_1_3_connection(
+    runtime: Runtime, pki: Pki
+) -> None:
+    """No TLS 1.3 session tickets on profile 3: a resumed session would skip the certificate
+    check (expiry, a reloaded CA bundle)."""
+    context = client_context(pki, pki.valid)
+    port = runtime.servers[SP3].port
+
+    first_resumed, session = await asyncio.to_thread(health_over_tls, port, context)
+    second_resumed, _ = await asyncio.to_thread(health_over_tls, port, context, session)
+
+    assert (first_resumed, second_resumed) == (False, False)
+
+
+def health_over_tls(
+    port: int, context: ssl.SSLContext, session: ssl.SSLSession | None = None
+) -> tuple[bool, ssl.SSLSession | None]:
+    """GET /health over a blocking TLS socket offering `session` for resumption: whether the
+    server resumed it, and the session to offer next time."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost", session=session) as tls:
+            tls.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert tls.recv(1024).startswith(b"HTTP/1.1 200")
+            return tls.session_reused, tls.session
 
 
 async def test_reload_serves_new_certificates_to_new_connections_and_keeps_open_sockets(

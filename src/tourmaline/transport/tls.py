@@ -171,6 +171,12 @@ def _checked_key_type(listener_id: str, path: Path) -> str:
 def _require_client_certificates(context: ssl.SSLContext, listener_id: str, bundle: Path) -> None:
     context.verify_mode = ssl.CERT_REQUIRED
     context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    # No session tickets: a resumed session skips certificate verification, so a station could
+    # keep connecting with a certificate that has expired or that a reloaded bundle no longer
+    # trusts. TLS 1.3 resumes only with tickets; TLS 1.2 session-id resumption cannot be turned
+    # off from Python and stays bounded by OpenSSL's 300-second session lifetime.
+    context.num_tickets = 0
+    context.options |= ssl.OP_NO_TICKET
     try:
         context.load_verify_locations(cafile=bundle)
     except (OSError, ssl.SSLError) as error:
