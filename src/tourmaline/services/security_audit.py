@@ -84,7 +84,8 @@ class SecurityAudit:
             del self._kinds[key]
 
     def _emit(self, station_id: str | None, event_type: str, tech_info: str) -> None:
-        log.warning(
+        # The refusal itself is already logged as a warning where it happened.
+        log.info(
             "security event", station_id=station_id, event_type=event_type, tech_info=tech_info
         )
         if self.sink is None:
