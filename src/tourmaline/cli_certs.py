@@ -86,6 +86,11 @@ def certs_issue_station(
     from tourmaline.services.pki import LocalCertificateAuthority, write_station_files
     from tourmaline.settings import PKI_FILES
 
+    if not (directory / PKI_FILES.station_ca_key).is_file():
+        typer.echo(
+            f"error: no station CA in {directory}; run `tourmaline certs init` first", err=True
+        )
+        raise typer.Exit(2)
     target = out or directory / PKI_FILES.stations_dir
     existing = [target / f"{station_id}.{ext}" for ext in ("pem", "key")]
     if not force and any(path.exists() for path in existing):

@@ -225,3 +225,10 @@ def test_sighup_reloads_the_certificates_of_a_running_server(
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
     assert proc.returncode == 0
+
+
+def test_certs_issue_station_without_a_pki_says_to_run_init(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["certs", "issue-station", "cp001", "--dir", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert "run `tourmaline certs init` first" in result.output
