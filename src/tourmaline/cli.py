@@ -1,4 +1,4 @@
-"""The `tourmaline` command: serve, db, station, config."""
+"""The `tourmaline` command: serve, db, station, config, certs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from tourmaline.cli_certs import certs_app
 from tourmaline.logging import configure_logging
 from tourmaline.settings import LogSettings, Settings, load_settings
 
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(station_app, name="station")
 app.add_typer(config_app, name="config")
 app.add_typer(sim_app, name="sim")
+app.add_typer(certs_app, name="certs")
 
 ConfigOption = Annotated[
     Path | None,
@@ -79,12 +81,17 @@ def serve(
 ) -> None:
     """Start the REST API and every configured WebSocket listener in one process."""
     from tourmaline.runtime import serve_forever
+    from tourmaline.transport.tls import TlsConfigurationError
 
     settings = _settings(config, database_url)
     settings = _apply_serve_options(
         settings, host, api_port, {"0": ws_port, "1": auth_port}, log_level, log_format, instance_id
     )
-    run_event_loop(serve_forever(settings))
+    try:
+        run_event_loop(serve_forever(settings))
+    except TlsConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def _apply_serve_options(

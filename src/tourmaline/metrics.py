@@ -10,12 +10,15 @@ from prometheus_client import Counter, Gauge
 
 __all__ = [
     "AUTH_FAILURES",
+    "AUTH_LOCKOUTS",
     "BOOT_NOTIFICATIONS",
     "CONNECTED_STATIONS",
     "MESSAGE_LOG_DROPPED",
     "MESSAGE_LOG_WRITTEN",
+    "SECURITY_EVENTS",
     "STATION_REPLACEMENTS",
     "TIMESTAMPS_WITHOUT_ZONE",
+    "TLS_HANDSHAKE_FAILURES",
     "WRITER_FLUSH_FAILURES",
 ]
 
@@ -61,4 +64,24 @@ WRITER_FLUSH_FAILURES = Counter(
 TIMESTAMPS_WITHOUT_ZONE = Counter(
     "tourmaline_timestamps_without_zone",
     "Station date-times without a UTC offset, accepted as UTC (ocpp-rules.md §3.1).",
+)
+
+AUTH_LOCKOUTS = Counter(
+    "tourmaline_auth_lockouts",
+    "Stations whose failed Basic-auth attempts reached security.auth_failure_limit; their next "
+    "attempts are refused without a password check for security.auth_failure_window seconds.",
+)
+
+SECURITY_EVENTS = Counter(
+    "tourmaline_security_events",
+    "CSMS-side security events by OCPP type; outcome 'suppressed' counts repeats folded into "
+    "the next reported event of the same kind.",
+    ["type", "outcome"],
+)
+
+TLS_HANDSHAKE_FAILURES = Counter(
+    "tourmaline_tls_handshake_failures",
+    "TLS handshakes refused on a profile-2/3 listener, by OCPP security event type "
+    "(interface.md §2.5).",
+    ["listener", "type"],
 )

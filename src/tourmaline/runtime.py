@@ -30,6 +30,7 @@ from tourmaline.db.writer import MessageLogWriter
 from tourmaline.handlers import build_router
 from tourmaline.logging import configure_logging
 from tourmaline.ocpp.schemas import SchemaRegistry
+from tourmaline.services.auth_throttle import FailedAuthLimiter
 from tourmaline.services.authenticator import StationAuthenticatorImpl
 from tourmaline.services.boot import BootService
 from tourmaline.services.callbacks import CallbackPoster
@@ -40,12 +41,14 @@ from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
 from tourmaline.services.inbound import InboundPipeline
 from tourmaline.services.message_log import MessageLogQuery
-from tourmaline.services.ports import OutboundCheck
+from tourmaline.services.ports import OutboundCheck, SecurityEventSink
 from tourmaline.services.reports import ReportService
+from tourmaline.services.security_audit import SecurityAudit
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
 from tourmaline.services.tolerance import ToleranceReporter
 from tourmaline.settings import Settings
+from tourmaline.transport.tls import TlsConfigurationError
 from tourmaline.transport.ws_server import OcppServer
 
 __all__ = ["Runtime", "build_runtime", "serve_forever"]
@@ -77,6 +80,7 @@ class Runtime:
         clock: Clock | None = None,
         broker: Broker | None = None,
         registry: Registry | None = None,
+        security_events: SecurityEventSink | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -140,7 +144,17 @@ class Runtime:
             gating=self.gating,
             device_model=self.device_model,
         )
-        authenticator = StationAuthenticatorImpl(self.stations, self.credentials)
+        # CSMS-side security events (issue 5): refused handshakes and TLS failures. Without a
+        # sink they are only logged; the security event store plugs in here.
+        self.security_audit = SecurityAudit(self.clock, security_events)
+        self.auth_limiter = FailedAuthLimiter(
+            self.clock,
+            limit=settings.security.auth_failure_limit,
+            window=settings.security.auth_failure_window,
+        )
+        authenticator = StationAuthenticatorImpl(
+            self.stations, self.credentials, audit=self.security_audit, limiter=self.auth_limiter
+        )
         self.servers = {
             listener.id: OcppServer(
                 listener=listener,
@@ -150,6 +164,7 @@ class Runtime:
                 dispatcher=self.inbound,
                 hooks=self.connections,
                 clock=self.clock,
+                tls_failures=self.security_audit.tls_failure,
             )
             for listener in settings.listeners
         }
@@ -208,6 +223,7 @@ class Runtime:
             )
 
     async def start(self, *, serve_api: bool = True) -> None:
+        self.check_tls()
         await self.prepare_database()
         self.writer.start()
         await self.broker.start()
@@ -245,6 +261,40 @@ class Runtime:
 
     def station_url(self, listener_id: str, station_id: str, host: str = "127.0.0.1") -> str:
         return f"ws://{host}:{self.servers[listener_id].port}/{station_id}"
+
+    def listener_url(self, listener_id: str, station_id: str, host: str = "127.0.0.1") -> str:
+        """Like `station_url`, with `wss://` on a TLS listener."""
+        server = self.servers[listener_id]
+        return f"{server.scheme}://{host}:{server.port}/{station_id}"
+
+    def check_tls(self) -> None:
+        """Refuse to start with certificates that cannot be used (TlsConfigurationError says
+        which file and why), before anything is bound."""
+        for server in self.servers.values():
+            if server.tls is not None:
+                server.tls.prepare()
+
+    def reload_tls(self) -> list[str]:
+        """Re-read the certificates of every TLS listener (SIGHUP, design.md §6): new handshakes
+        use them, open sockets keep theirs. All or nothing: when one listener's files cannot be
+        used, TlsConfigurationError is raised and every listener keeps its certificates."""
+        staged = [
+            (server.tls, server.tls.prepare())
+            for server in self.servers.values()
+            if server.tls is not None
+        ]
+        for tls, context in staged:
+            tls.use(context)
+        reloaded = [tls.files.listener_id for tls, _ in staged]
+        log.info("TLS certificates reloaded", listeners=reloaded)
+        return reloaded
+
+    def reload_tls_or_keep(self) -> None:
+        """SIGHUP handler: a failed reload is logged and changes nothing."""
+        try:
+            self.reload_tls()
+        except TlsConfigurationError as error:
+            log.error("TLS reload failed; the previous certificates stay in use", error=str(error))
 
     async def stop(self) -> None:
         """SIGTERM path (design.md §6): not ready, close sockets with 1001, flush, release."""
@@ -307,6 +357,7 @@ async def serve_forever(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, runtime.reload_tls_or_keep)
     await stop.wait()
     log.info("shutting down")
     await runtime.stop()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -22,15 +22,19 @@ from pydantic_settings import (
 )
 
 __all__ = [
+    "PKI_FILES",
     "ApiSettings",
     "BrokerSettings",
     "DatabaseSettings",
     "ListenerSettings",
     "LogSettings",
     "OcppSettings",
+    "SecuritySettings",
     "Settings",
+    "TlsSettings",
     "default_listeners",
     "load_settings",
+    "tls_listeners",
 ]
 
 SecurityProfile = Literal[0, 1, 2, 3]
@@ -49,6 +53,26 @@ class ListenerSettings(BaseModel):
     tls_cert_chain: Path | None = None
     tls_key: Path | None = None
     station_ca_bundle: Path | None = None
+    # A second server certificate with the other key type (ECDSA next to RSA): the ECDHE-ECDSA
+    # suites need an EC certificate, the static-RSA ones an RSA certificate (ocpp-rules.md §4.2).
+    tls_ec_cert_chain: Path | None = None
+    tls_ec_key: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> ListenerSettings:
+        for cert, key in (
+            (self.tls_cert_chain, self.tls_key),
+            (self.tls_ec_cert_chain, self.tls_ec_key),
+        ):
+            if (cert is None) != (key is None):
+                raise ValueError(
+                    f"listener {self.id}: a server certificate needs its key and vice versa"
+                )
+        return self
+
+    @property
+    def has_server_certificate(self) -> bool:
+        return self.tls_cert_chain is not None or self.tls_ec_cert_chain is not None
 
 
 def default_listeners() -> list[ListenerSettings]:
@@ -122,6 +146,115 @@ class LogSettings(BaseModel):
     format: Literal["console", "json"] = "console"
 
 
+class PkiFileNames(NamedTuple):
+    """The files `tourmaline certs init` writes into its directory; `tls.dir` reads them."""
+
+    root_cert: str = "root-ca.pem"
+    root_key: str = "root-ca.key"
+    station_ca_cert: str = "station-ca.pem"
+    station_ca_key: str = "station-ca.key"
+    server_cert: str = "csms-rsa.pem"
+    server_key: str = "csms-rsa.key"
+    server_ec_cert: str = "csms-ec.pem"
+    server_ec_key: str = "csms-ec.key"
+    stations_dir: str = "stations"
+
+
+PKI_FILES = PkiFileNames()
+
+# TlsSettings field → (ListenerSettings field, file name in a `certs init` directory)
+_TLS_FIELDS = {
+    "server_cert": ("tls_cert_chain", PKI_FILES.server_cert),
+    "server_key": ("tls_key", PKI_FILES.server_key),
+    "server_ec_cert": ("tls_ec_cert_chain", PKI_FILES.server_ec_cert),
+    "server_ec_key": ("tls_ec_key", PKI_FILES.server_ec_key),
+}
+
+
+class TlsSettings(BaseModel):
+    """Certificates of the TLS listeners (interface.md §1, §2.5), used by every profile-2/3
+    listener that names none of its own. `dir` points at a `tourmaline certs init` directory
+    and fills each path below that is not set."""
+
+    dir: Path | None = None
+    server_cert: Path | None = None
+    server_key: Path | None = None
+    server_ec_cert: Path | None = None
+    server_ec_key: Path | None = None
+    station_ca_bundle: Path | None = None
+
+    @model_validator(mode="after")
+    def _paths_from_dir(self) -> TlsSettings:
+        if self.dir is not None:
+            for field, (_, file_name) in _TLS_FIELDS.items():
+                if getattr(self, field) is None:
+                    setattr(self, field, self.dir / file_name)
+            if self.station_ca_bundle is None:
+                self.station_ca_bundle = self.dir / PKI_FILES.station_ca_cert
+        for cert, key in (("server_cert", "server_key"), ("server_ec_cert", "server_ec_key")):
+            if (getattr(self, cert) is None) != (getattr(self, key) is None):
+                raise ValueError(f"tls.{cert} and tls.{key} must be set together")
+        return self
+
+    @property
+    def has_server_certificate(self) -> bool:
+        return self.server_cert is not None or self.server_ec_cert is not None
+
+
+class SecuritySettings(BaseModel):
+    """CSMS-side protection of the charger handshake (interface.md §2.4)."""
+
+    # After this many failed Basic-auth attempts for one station within auth_failure_window
+    # seconds, its next attempts are refused for auth_failure_window seconds without a password
+    # check (0 turns the limit off).
+    auth_failure_limit: int = Field(default=10, ge=0)
+    auth_failure_window: float = Field(default=60.0, gt=0)
+
+
+def tls_listeners(tls: TlsSettings) -> list[ListenerSettings]:
+    """The default TLS listeners: profile 2 on 8443 when a server certificate is configured,
+    profile 3 on 8444 when the station CA bundle is too (interface.md §1)."""
+    if not tls.has_server_certificate:
+        return []
+    listeners = [ListenerSettings(id="2", port=8443, security_profile=2)]
+    if tls.station_ca_bundle is not None:
+        listeners.append(ListenerSettings(id="3", port=8444, security_profile=3))
+    return listeners
+
+
+def _with_tls_defaults(listener: ListenerSettings, tls: TlsSettings) -> ListenerSettings:
+    """Fill a TLS listener's certificate paths from the `tls` group and refuse listeners that
+    cannot work."""
+    profile = listener.security_profile
+    if profile < 2:
+        if listener.has_server_certificate or listener.station_ca_bundle is not None:
+            raise ValueError(
+                f"listener {listener.id}: TLS files are only used by profile 2 and 3 listeners"
+            )
+        return listener
+    update: dict[str, Path | None] = {}
+    if not listener.has_server_certificate:
+        update = {name: getattr(tls, field) for field, (name, _) in _TLS_FIELDS.items()}
+    if profile == 3 and listener.station_ca_bundle is None:
+        update["station_ca_bundle"] = tls.station_ca_bundle
+    resolved = listener.model_copy(update=update)
+    _check_tls_listener(resolved)
+    return resolved
+
+
+def _check_tls_listener(listener: ListenerSettings) -> None:
+    what = f"listener {listener.id} (security profile {listener.security_profile})"
+    if not listener.has_server_certificate:
+        raise ValueError(
+            f"{what} needs a server certificate and key: set tls.dir to a `tourmaline certs "
+            "init` directory, or tls.server_cert and tls.server_key"
+        )
+    if listener.security_profile == 3 and listener.station_ca_bundle is None:
+        raise ValueError(f"{what} needs tls.station_ca_bundle (the CA that signs stations)")
+    if listener.security_profile == 2 and listener.station_ca_bundle is not None:
+        raise ValueError(f"{what}: station_ca_bundle is only used by profile 3 listeners")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TOURMALINE_",
@@ -139,6 +272,8 @@ class Settings(BaseSettings):
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     ocpp: OcppSettings = Field(default_factory=OcppSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    tls: TlsSettings = Field(default_factory=TlsSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -153,6 +288,16 @@ class Settings(BaseSettings):
             )
         if self.env == "production" and self.api.auth == "none":
             raise ValueError("api.auth 'none' is refused when env=production; use api_key")
+        return self
+
+    @model_validator(mode="after")
+    def _tls_for_listeners(self) -> Settings:
+        # The default listener list gains 8443/8444 once certificates are configured; an
+        # explicit list is taken as written (design.md §12).
+        listeners = self.listeners
+        if "listeners" not in self.model_fields_set:
+            listeners = [*listeners, *tls_listeners(self.tls)]
+        self.listeners = [_with_tls_defaults(listener, self.tls) for listener in listeners]
         return self
 
     @classmethod

@@ -146,6 +146,15 @@ class CredentialService:
             return True
         return previous is not None and await self._matches(previous, password)
 
+    async def verify_cached(self, station_id: str, password: str) -> bool:
+        """True only when `password` matches a remembered successful verification against the
+        credential stored now; never pays for a hash (used while a station is locked after
+        failed attempts, services/auth_throttle.py)."""
+        async with self._sessionmaker() as session:
+            row = await session.get(StationCredential, station_id)
+            current = None if row is None else row.password_hash
+        return current is not None and self._cache_hit(station_id, current, password)
+
     def _new_row(self, station_id: str, password_hash: str) -> StationCredential:
         return StationCredential(
             station_id=station_id, password_hash=password_hash, updated_at=self._clock.now()

@@ -15,6 +15,7 @@ import base64
 import contextlib
 import inspect
 import json
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -86,6 +87,7 @@ class SimulatedStation:
         id_prefix: str = "",
         open_timeout: float = 10.0,
         ping_interval: float | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.url = url
         self.station_id = station_id
@@ -95,6 +97,9 @@ class SimulatedStation:
         self.id_prefix = id_prefix
         self.open_timeout = open_timeout
         self.ping_interval = ping_interval
+        # For wss:// URLs (profiles 2 and 3): the CA to trust and, on profile 3, the station's
+        # client certificate (`load_cert_chain`).
+        self.ssl_context = ssl_context
         self.received_calls: list[tuple[str, JsonObject]] = []
         self._handlers: dict[str, CallHandler] = {}
         self._ws: ClientConnection | None = None
@@ -139,8 +144,12 @@ class SimulatedStation:
             open_timeout=self.open_timeout,
             ping_interval=self.ping_interval,
             user_agent_header=None,
+            **self._tls_options(),
         )
         self._reader = asyncio.create_task(self._read_loop(self._ws), name=f"sim-{self.station_id}")
+
+    def _tls_options(self) -> dict[str, Any]:
+        return {} if self.ssl_context is None else {"ssl": self.ssl_context}
 
     def _auth_headers(self) -> dict[str, str]:
         if self.password is None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-__all__ = ["MAX_STATION_ID_LENGTH", "InvalidStationId", "station_id_from_path"]
+__all__ = [
+    "MAX_STATION_ID_LENGTH",
+    "InvalidStationId",
+    "check_station_id",
+    "station_id_from_path",
+]
 
 # OCPP-J Part 4 §3.1.1: a charging station identity is at most 48 characters.
 MAX_STATION_ID_LENGTH = 48
@@ -28,6 +33,12 @@ def station_id_from_path(path: str) -> str:
         raise InvalidStationId("station id is not valid UTF-8 after percent-decoding") from None
     _check(decoded)
     return decoded
+
+
+def check_station_id(station_id: str) -> str:
+    """`station_id` itself when a station could connect with it; raises InvalidStationId."""
+    _check(station_id)
+    return station_id
 
 
 def _check(station_id: str) -> None:

@@ -32,6 +32,7 @@ from tourmaline.transport.subprotocol import (
     UNSUPPORTED_SUBPROTOCOL_REASON,
     select_subprotocol,
 )
+from tourmaline.transport.tls import ListenerTls, TlsFailureSink, TlsFiles
 
 __all__ = ["SHUTDOWN_REASON", "OcppServer", "deflate_extension"]
 
@@ -67,6 +68,7 @@ class OcppServer:
         dispatcher: InboundDispatcher,
         hooks: ConnectionHooks,
         clock: Clock,
+        tls_failures: TlsFailureSink | None = None,
     ) -> None:
         self.settings = listener
         self.info = ListenerInfo(
@@ -81,6 +83,16 @@ class OcppServer:
         self._hooks = hooks
         self._clock = clock
         self._server: Server | None = None
+        # Profiles 2 and 3 speak TLS (interface.md §2.5); the context is loaded at start().
+        self.tls = (
+            ListenerTls(TlsFiles.of(listener), tls_failures)
+            if listener.security_profile >= 2
+            else None
+        )
+
+    @property
+    def scheme(self) -> str:
+        return "ws" if self.tls is None else "wss"
 
     @property
     def port(self) -> int:
@@ -106,6 +118,7 @@ class OcppServer:
             # interface.md §2.7: no pong within one further interval closes the socket.
             ping_timeout=interval,
             create_connection=OcppServerConnection,
+            ssl=None if self.tls is None else self.tls.load(),
         )
         log.info("listener started", listener=self.info.id, port=self.port)
 
