@@ -260,10 +260,7 @@ class Runtime:
         return ports
 
     def station_url(self, listener_id: str, station_id: str, host: str = "127.0.0.1") -> str:
-        return f"ws://{host}:{self.servers[listener_id].port}/{station_id}"
-
-    def listener_url(self, listener_id: str, station_id: str, host: str = "127.0.0.1") -> str:
-        """Like `station_url`, with `wss://` on a TLS listener."""
+        """The URL a station uses on this listener: `wss://` on a TLS listener."""
         server = self.servers[listener_id]
         return f"{server.scheme}://{host}:{server.port}/{station_id}"
 

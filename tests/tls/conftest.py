@@ -205,7 +205,7 @@ async def open_station() -> AsyncIterator[StationOpener]:
     async def _open(
         runtime: Runtime, listener: str, station_id: str, context: ssl.SSLContext, **kwargs: object
     ) -> SimulatedStation:
-        url = runtime.listener_url(listener, station_id)
+        url = runtime.station_url(listener, station_id)
         station = SimulatedStation(url, station_id, ssl_context=context, **kwargs)  # type: ignore[arg-type]
         await station.connect()
         opened.append(station)

@@ -116,7 +116,7 @@ async def test_a_station_moves_from_profile_1_to_2_to_3_and_cannot_fall_back(
     """The lab story of issue 5: the same station on each listener in turn; once its minimum
     profile is raised, the lower listeners refuse it (interface.md §2.2 step 3)."""
     await add_station(runtime, STATION)
-    url_sp1 = runtime.listener_url(SP1, STATION)
+    url_sp1 = runtime.station_url(SP1, STATION)
     assert url_sp1.startswith("ws://")
 
     station = await open_station(runtime, SP2, STATION, client_context(pki), password=PASSWORD)

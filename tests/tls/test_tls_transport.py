@@ -89,7 +89,7 @@ async def test_each_ocpp_cipher_suite_is_negotiated_on_tls_1_2(
     context = client_context(pki, tls12_cipher=openssl_name)
 
     async with ws_connect(
-        runtime.listener_url(SP2, STATION),
+        runtime.station_url(SP2, STATION),
         ssl=context,
         subprotocols=["ocpp2.0.1"],  # type: ignore[list-item]
         additional_headers={"Authorization": basic_auth(STATION, PASSWORD)},
