@@ -20,8 +20,16 @@ Hex digits and letters are case-insensitive: OCPP says idTokens are.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["NO_AUTHORIZATION", "TOKEN_TYPES", "token_format_problem", "token_key"]
+__all__ = [
+    "NO_AUTHORIZATION",
+    "TOKEN_TYPES",
+    "token_format_problem",
+    "token_key",
+    "token_refusal",
+]
 
 NO_AUTHORIZATION = "NoAuthorization"
 TOKEN_TYPES = (
@@ -79,3 +87,12 @@ def token_format_problem(id_token: str, token_type: str) -> str | None:
 def token_key(id_token: str) -> str:
     """The case-insensitive lookup key of an idToken (OCPP: idTokens are case insensitive)."""
     return id_token.casefold()
+
+
+def token_refusal(token: Mapping[str, Any], field: str = "idToken") -> str | None:
+    """The refusal text for an IdTokenType (wire form) that breaks its type's rule, or None."""
+    value, token_type = str(token.get("idToken")), str(token.get("type"))
+    problem = token_format_problem(value, token_type)
+    if problem is None:
+        return None
+    return f"{field} {value!r} is not a valid {token_type}: {problem}"
