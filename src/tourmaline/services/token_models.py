@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, model_validator
 
 from tourmaline.db.models import Authorization
 from tourmaline.ocpp.rpc import JsonObject
@@ -36,6 +36,11 @@ __all__ = [
 
 _STRICT = ConfigDict(populate_by_name=True, extra="forbid", strict=True)
 Language = Annotated[str, Field(min_length=1, max_length=8)]
+# Enums by value: a JSON string is the only way to send one, so strict mode's "instance only"
+# rule does not apply to them (nothing else is coerced).
+TokenType = Annotated[IdTokenEnumType, Strict(False)]
+AuthorizationStatus = Annotated[AuthorizationStatusEnumType, Strict(False)]
+MessageFormat = Annotated[MessageFormatEnumType, Strict(False)]
 # Connector types are ConnectorEnumType values or the extra ones the OCPP information model
 # names (cGBT, cChaoJi, OppCharge); EVSE ids are ISO 15118 EVSEIDs (at most 36 characters).
 RestrictionText = Annotated[str, Field(min_length=1, max_length=50)]
@@ -63,7 +68,7 @@ class IdTokenIn(BaseModel):
     model_config = _STRICT
 
     id_token: str = Field(alias="idToken", max_length=36)
-    type: IdTokenEnumType
+    type: TokenType
     additional_info: list[AdditionalInfo] | None = Field(
         default=None, alias="additionalInfo", min_length=1
     )
@@ -82,7 +87,7 @@ class IdTokenIn(BaseModel):
 class MessageContent(BaseModel):
     model_config = _STRICT
 
-    format: MessageFormatEnumType
+    format: MessageFormat
     language: Language | None = None
     content: str = Field(max_length=512)
 
@@ -90,7 +95,7 @@ class MessageContent(BaseModel):
 class IdTokenInfoIn(BaseModel):
     model_config = _STRICT
 
-    status: AuthorizationStatusEnumType
+    status: AuthorizationStatus
     cache_expiry_date_time: AwareDatetime | None = Field(default=None, alias="cacheExpiryDateTime")
     charging_priority: int | None = Field(default=None, alias="chargingPriority", ge=-9, le=9)
     language1: Language | None = None
