@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -62,8 +63,9 @@ class TokenStore:
     async def put(self, write: AuthorizationWrite) -> AuthorizationView:
         """Create the token or replace its authorization data; restrictions are kept."""
         token = write.id_token
+        now = self._clock.now()
         async with self._sessionmaker.begin() as session:
-            row = await self._row_for(session, token.id_token, token.type.value)
+            row = await self._row_for(session, token.id_token, token.type.value, now)
             info = write.id_token_info
             row.id_token = token.id_token
             row.additional_info = token.wire().get("additionalInfo")
@@ -80,15 +82,14 @@ class TokenStore:
             )
             if write.concurrent_transaction is not None:
                 row.concurrent_transaction = write.concurrent_transaction
-            row.updated_at = self._clock.now()
+            row.updated_at = now
             await session.flush()
             return AuthorizationView.of(row)
 
     async def _row_for(
-        self, session: AsyncSession, id_token: str, token_type: str
+        self, session: AsyncSession, id_token: str, token_type: str, now: datetime
     ) -> Authorization:
         """The token's row, inserted first if missing without racing a concurrent PUT."""
-        now = self._clock.now()
         insert = dialect_insert(session, Authorization).values(
             id_token=id_token,
             token_key=token_key(id_token),

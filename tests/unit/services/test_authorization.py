@@ -15,9 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.helpers import FakeClock
 from tourmaline.services.authorization import AuthorizationService
-from tourmaline.services.credentials import CredentialService
 from tourmaline.services.device_model import DeviceModelService
-from tourmaline.services.stations import StationService, StationWrite
 from tourmaline.services.token_models import AuthorizationWrite, RestrictionsWrite
 from tourmaline.services.tokens import TokenStore
 
@@ -55,17 +53,6 @@ def service(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> AuthorizationService:
     return AuthorizationService(sessionmaker, clock)
-
-
-@pytest.fixture
-async def device_model(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    clock: FakeClock,
-    credentials: CredentialService,
-    stations: StationService,
-) -> DeviceModelService:
-    await stations.upsert("cp001", StationWrite())
-    return DeviceModelService(sessionmaker, clock, credentials)
 
 
 def write_of(body: dict[str, Any]) -> AuthorizationWrite:
@@ -207,7 +194,7 @@ async def test_the_group_id_of_a_master_pass_is_returned(
 
 
 async def test_connector_type_restrictions_follow_the_device_model(
-    service: AuthorizationService, tokens: TokenStore, device_model: DeviceModelService
+    service: AuthorizationService, tokens: TokenStore, station_model: DeviceModelService
 ) -> None:
     await issue(tokens)
     await tokens.put_restrictions(
@@ -217,7 +204,7 @@ async def test_connector_type_restrictions_follow_the_device_model(
     assert await status_of(service, RFID) == "NotAllowedTypeEVSE"
 
     await report(
-        device_model,
+        station_model,
         (evse(1, 1), "ConnectorType", "cType2"),
         (evse(2, 1), "ConnectorType", "cCCS2"),
     )
@@ -228,19 +215,19 @@ async def test_connector_type_restrictions_follow_the_device_model(
 
 
 async def test_evse_prefix_restrictions_refuse_only_excluded_evses(
-    service: AuthorizationService, tokens: TokenStore, device_model: DeviceModelService
+    service: AuthorizationService, tokens: TokenStore, station_model: DeviceModelService
 ) -> None:
     await issue(tokens)
     await tokens.put_restrictions(
         "04A2B3C4", "ISO14443", RestrictionsWrite(disallowed_evse_id_prefixes=["DE*ABC"])
     )
-    await report(device_model, (evse(1), "EvseId", "DE*ABC*E1"), (evse(2), "EvseId", "DE*XYZ*E2"))
+    await report(station_model, (evse(1), "EvseId", "DE*ABC*E1"), (evse(2), "EvseId", "DE*XYZ*E2"))
 
     assert await status_of(service, RFID) == "Accepted"
     assert (await service.authorize("cp001", RFID, evse_id=1)).status == "NotAtThisLocation"
     assert (await service.authorize("cp001", RFID, evse_id=2)).status == "Accepted"
 
-    await report(device_model, (evse(2), "EvseId", "de*abc*e2"))
+    await report(station_model, (evse(2), "EvseId", "de*abc*e2"))
 
     assert await status_of(service, RFID) == "NotAtThisLocation"
 
@@ -267,7 +254,7 @@ async def test_concurrent_tx_needs_an_active_transaction_and_the_flag_false(
 
 
 async def test_price_message_when_the_station_can_show_it(
-    service: AuthorizationService, tokens: TokenStore, device_model: DeviceModelService
+    service: AuthorizationService, tokens: TokenStore, station_model: DeviceModelService
 ) -> None:
     await issue(tokens, personalMessage={"format": "UTF8", "content": "Hi"})
     service.tariffs = FixedPrice(Decimal("0.35"))
@@ -278,7 +265,7 @@ async def test_price_message_when_the_station_can_show_it(
     }
 
     tariff = {"name": "TariffCostCtrlr"}
-    await device_model.apply_report(
+    await station_model.apply_report(
         "cp001",
         [
             {
@@ -297,11 +284,11 @@ async def test_price_message_when_the_station_can_show_it(
 
 
 async def test_display_message_controller_enables_the_price_message(
-    service: AuthorizationService, tokens: TokenStore, device_model: DeviceModelService
+    service: AuthorizationService, tokens: TokenStore, station_model: DeviceModelService
 ) -> None:
     await issue(tokens)
     service.tariffs = FixedPrice(Decimal("0.2"))
-    await report(device_model, ({"name": "DisplayMessageCtrlr"}, "Available", "true"))
+    await report(station_model, ({"name": "DisplayMessageCtrlr"}, "Available", "true"))
 
     outcome = await service.authorize("cp001", RFID)
 

@@ -12,10 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.helpers import FakeClock
 from tourmaline.db.models import LocalListRequest
 from tourmaline.ocpp.rpc import JsonObject
-from tourmaline.services.credentials import CredentialService
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.local_lists import LocalListService
-from tourmaline.services.stations import StationService, StationWrite
 
 SEND = "SendLocalList"
 CONTROLLER = {"name": "LocalAuthListCtrlr"}
@@ -40,17 +38,6 @@ def lists(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock, sender: RecordingSender
 ) -> LocalListService:
     return LocalListService(sessionmaker, clock, sender=sender)
-
-
-@pytest.fixture
-async def device_model(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    clock: FakeClock,
-    credentials: CredentialService,
-    stations: StationService,
-) -> DeviceModelService:
-    await stations.upsert("cp001", StationWrite())
-    return DeviceModelService(sessionmaker, clock, credentials)
 
 
 async def limits(
@@ -114,9 +101,9 @@ async def tokens_of(lists: LocalListService) -> dict[str, Any]:
 
 
 async def test_full_then_differential_updates_the_stored_list(
-    lists: LocalListService, device_model: DeviceModelService
+    lists: LocalListService, station_model: DeviceModelService
 ) -> None:
-    await limits(device_model)
+    await limits(station_model)
     assert await lists.current("cp001") is None
 
     full = send_list(1, "Full", entry("AAAAAAAA"), entry("BBBBBBBB", "Blocked"))
@@ -141,10 +128,10 @@ async def test_full_then_differential_updates_the_stored_list(
 
 async def test_every_request_is_stored_with_its_answer(
     lists: LocalListService,
-    device_model: DeviceModelService,
+    station_model: DeviceModelService,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    await limits(device_model)
+    await limits(station_model)
     await sent_and_answered(lists, send_list(1, "Full", entry("AAAAAAAA")))
     await sent_and_answered(lists, send_list(2, "Full", entry("BBBBBBBB")), "Failed")
 
@@ -159,9 +146,9 @@ async def test_every_request_is_stored_with_its_answer(
 
 
 async def test_versions_must_be_positive_and_increase(
-    lists: LocalListService, device_model: DeviceModelService
+    lists: LocalListService, station_model: DeviceModelService
 ) -> None:
-    await limits(device_model)
+    await limits(station_model)
     assert "greater than 0" in str(await lists.check_outbound("cp001", SEND, send_list(0, "Full")))
     await sent_and_answered(lists, send_list(5, "Full", entry("AAAAAAAA")))
 
@@ -171,9 +158,9 @@ async def test_versions_must_be_positive_and_increase(
 
 
 async def test_duplicates_and_malformed_tokens_are_refused(
-    lists: LocalListService, device_model: DeviceModelService
+    lists: LocalListService, station_model: DeviceModelService
 ) -> None:
-    await limits(device_model)
+    await limits(station_model)
     twice = send_list(1, "Full", entry("AAAAAAAA"), entry("aaaaaaaa", "Blocked"))
     malformed = send_list(1, "Full", entry("AAAAAAA"))
 
@@ -187,7 +174,7 @@ async def test_duplicates_and_malformed_tokens_are_refused(
 
 
 async def test_size_limits_come_from_the_device_model(
-    lists: LocalListService, device_model: DeviceModelService
+    lists: LocalListService, station_model: DeviceModelService
 ) -> None:
     three = send_list(1, "Full", entry("AAAAAAAA"), entry("BBBBBBBB"), entry("CCCCCCCC"))
     assert await lists.check_outbound("cp001", SEND, three) == (
@@ -196,7 +183,7 @@ async def test_size_limits_come_from_the_device_model(
     # An empty Full list (clearing) fits any limit.
     assert await lists.check_outbound("cp001", SEND, send_list(1, "Full")) is None
 
-    await limits(device_model, entries=2, items=2)
+    await limits(station_model, entries=2, items=2)
     assert await lists.check_outbound("cp001", SEND, three) == (
         "3 entries exceed LocalAuthListCtrlr.ItemsPerMessage 2"
     )
@@ -211,9 +198,9 @@ async def test_size_limits_come_from_the_device_model(
 
 
 async def test_version_mismatch_is_reported_and_reconciled(
-    lists: LocalListService, device_model: DeviceModelService
+    lists: LocalListService, station_model: DeviceModelService
 ) -> None:
-    await limits(device_model)
+    await limits(station_model)
     await sent_and_answered(lists, send_list(1, "Full", entry("AAAAAAAA")))
 
     assert await sent_and_answered(
