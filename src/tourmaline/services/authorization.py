@@ -103,7 +103,8 @@ class AuthorizationService:
         self, presented: _Presented, *, check_concurrent: bool
     ) -> AuthorizationOutcome:
         if presented.type == NO_AUTHORIZATION:
-            return _verdict(ACCEPTED)
+            # No identity, so nothing to hold concurrently: every EVSE may run such a session.
+            return AuthorizationOutcome({"status": ACCEPTED}, concurrent_transaction=True)
         if token_format_problem(presented.id_token, presented.type) is not None:
             return _verdict(INVALID)
         row = await self._lookup.submit((token_key(presented.id_token), presented.type))

@@ -172,8 +172,13 @@ class ReservationService:
 
 
 def _reserve_refusal(payload: JsonObject, now: datetime) -> str | None:
-    if _parse_time(payload["expiryDateTime"]) <= now:
-        return f"expiryDateTime {payload['expiryDateTime']} is not in the future"
+    expiry = payload.get("expiryDateTime")
+    try:
+        in_future = _parse_time(str(expiry)) > now
+    except ValueError:
+        return f"expiryDateTime {expiry} is not an RFC 3339 date-time"
+    if not in_future:
+        return f"expiryDateTime {expiry} is not in the future"
     for field in ("idToken", "groupIdToken"):
         token = payload.get(field)
         refusal = token_refusal(token, field) if isinstance(token, dict) else None

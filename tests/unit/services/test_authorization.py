@@ -172,6 +172,8 @@ async def test_no_authorization_is_accepted_without_a_record(
     outcome = await service.authorize_request("cp001", {"idToken": "", "type": "NoAuthorization"})
 
     assert outcome.id_token_info == {"status": "Accepted"}
+    # Sessions without an identity never count as concurrent ones.
+    assert outcome.concurrent_transaction is True
 
 
 async def test_an_unknown_token_and_a_same_text_of_another_type_are_unknown(

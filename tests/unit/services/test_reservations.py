@@ -89,6 +89,10 @@ async def test_bad_reservations_are_refused_before_sending(
     assert "not a valid ISO14443" in str(
         await reservations.check_outbound("cp001", "ReserveNow", malformed)
     )
+    unreadable = {**reserve(clock), "expiryDateTime": "2030-13-01T00:00:00Z"}
+    assert "not an RFC 3339 date-time" in str(
+        await reservations.check_outbound("cp001", "ReserveNow", unreadable)
+    )
     assert await reservations.find("cp001") == []
 
 
