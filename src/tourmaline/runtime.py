@@ -32,6 +32,7 @@ from tourmaline.logging import configure_logging
 from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.services.auth_throttle import FailedAuthLimiter
 from tourmaline.services.authenticator import StationAuthenticatorImpl
+from tourmaline.services.authorization import AuthorizationService
 from tourmaline.services.boot import BootService
 from tourmaline.services.callbacks import CallbackPoster
 from tourmaline.services.commands import CommandService
@@ -40,12 +41,15 @@ from tourmaline.services.credentials import CredentialService
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
 from tourmaline.services.inbound import InboundPipeline
+from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.message_log import MessageLogQuery
 from tourmaline.services.ports import OutboundCheck, SecurityEventSink
 from tourmaline.services.reports import ReportService
+from tourmaline.services.reservations import ReservationService
 from tourmaline.services.security_audit import SecurityAudit
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
+from tourmaline.services.tokens import TokenStore
 from tourmaline.services.tolerance import ToleranceReporter
 from tourmaline.settings import Settings
 from tourmaline.transport.tls import TlsConfigurationError
@@ -134,6 +138,15 @@ class Runtime:
             self.gating.check_outbound,
             self._track_report,
         ]
+        # ID tokens (interface.md §10.2-§10.4). The ports owned by the transactions service
+        # (`authorization.active_transactions`, `authorization.tariffs`) are wired by it.
+        self.tokens = TokenStore(self.sessionmaker, self.clock)
+        self.authorization = AuthorizationService(self.sessionmaker, self.clock)
+        self.local_lists = LocalListService(self.sessionmaker, self.clock, sender=self.commands)
+        self.reservations = ReservationService(self.sessionmaker, self.clock)
+        # After gating: these store what is about to be sent (a list request, a reservation).
+        self.outbound_checks.append(self.local_lists.check_outbound)
+        self.outbound_checks.append(self.reservations.check_outbound)
         self.inbound = InboundPipeline(
             router=self.router,
             settings=settings,
@@ -143,6 +156,9 @@ class Runtime:
             reports=self.reports,
             gating=self.gating,
             device_model=self.device_model,
+            authorization=self.authorization,
+            local_lists=self.local_lists,
+            reservations=self.reservations,
         )
         # CSMS-side security events (issue 5): refused handshakes and TLS failures. Without a
         # sink they are only logged; the security event store plugs in here.
@@ -182,6 +198,9 @@ class Runtime:
                 message_log=MessageLogQuery(self.sessionmaker),
                 device_model=self.device_model,
                 batch_limits=self.device_model.get_limit,
+                tokens=self.tokens,
+                local_lists=self.local_lists,
+                reservations=self.reservations,
             )
         )
         self._api_server: uvicorn.Server | None = None

@@ -175,6 +175,10 @@ async def test_documented_paths_are_exactly_the_implemented_ones(
         "/data/ocpprouter/connection",
         "/data/ocpprouter/messages",
         "/data/ocpprouter/subscription",
+        "/data/evdriver/authorization",
+        "/data/evdriver/authorizationRestrictions",
+        "/data/evdriver/localListVersion",
+        "/data/evdriver/reservation",
     }
 
 

@@ -40,6 +40,11 @@ APP_TABLES = {
     "station_request_counters",
     "status_notifications",
     "subscriptions",
+    "authorizations",
+    "local_list_entries",
+    "local_list_requests",
+    "local_list_versions",
+    "reservations",
 }
 
 

@@ -15,6 +15,7 @@ from tourmaline.api.deps import ApiDeps
 from tourmaline.api.docs import install_docs
 from tourmaline.api.exception_handlers import CatchAllMiddleware, install_exception_handlers
 from tourmaline.api.routes import configuration, health, metrics, ocpprouter
+from tourmaline.api.routes import evdriver as evdriver_routes
 from tourmaline.api.routes import message_log as message_log_routes
 from tourmaline.api.routes import messages as message_routes
 from tourmaline.api.routes import monitoring as monitoring_routes
@@ -50,6 +51,7 @@ def create_api(deps: ApiDeps) -> FastAPI:
         app.include_router(module.router)
     for module in (monitoring_routes, password_routes):
         app.include_router(module.router)
+    app.include_router(evdriver_routes.router)
     _add_middleware(app, deps.settings.api)
     return app
 

@@ -22,10 +22,13 @@ from tourmaline.services.boot import BootService
 from tourmaline.services.commands import CommandService
 from tourmaline.services.connections import ConnectionManager
 from tourmaline.services.device_model import DeviceModelService
+from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.message_api import LimitLookup
 from tourmaline.services.message_log import MessageLogQuery
+from tourmaline.services.reservations import ReservationService
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
+from tourmaline.services.tokens import TokenStore
 from tourmaline.settings import Settings
 
 __all__ = [
@@ -68,6 +71,10 @@ class ApiDeps:
     batch_limits: LimitLookup | None = None
     # Device model and password endpoint (issue 3, helper H).
     device_model: DeviceModelService | None = None
+    # ID tokens, local lists and reservations (issue 4, evdriver).
+    tokens: TokenStore | None = None
+    local_lists: LocalListService | None = None
+    reservations: ReservationService | None = None
 
 
 def get_deps(request: Request) -> ApiDeps:

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import structlog
 
+from tourmaline.handlers.authorization import (
+    on_authorize,
+    on_get_local_list_version_result,
+    on_send_local_list_result,
+)
 from tourmaline.handlers.availability import on_heartbeat, on_status_notification
 from tourmaline.handlers.device_model import (
     on_get_variables_result,
@@ -19,13 +24,20 @@ from tourmaline.handlers.reports import (
     on_report_result,
     on_trigger_message_result,
 )
+from tourmaline.handlers.reservations import (
+    on_cancel_reservation_result,
+    on_reservation_status_update,
+    on_reserve_now_result,
+)
 from tourmaline.ocpp.router import Router
 from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.ocpp.v201.models import (
+    AuthorizeRequest,
     BootNotificationRequest,
     HeartbeatRequest,
     NotifyEventRequest,
     NotifyReportRequest,
+    ReservationStatusUpdateRequest,
     StatusNotificationRequest,
 )
 from tourmaline.services.context import StationContext
@@ -52,4 +64,12 @@ def build_router(schemas: SchemaRegistry, ocpp: OcppSettings) -> Router[StationC
     router.add_call_route("NotifyEvent", NotifyEventRequest, on_notify_event)
     router.add_result_route("GetVariables", on_get_variables_result)
     router.add_result_route("SetVariables", on_set_variables_result)
+    router.add_call_route("Authorize", AuthorizeRequest, on_authorize)
+    router.add_result_route("SendLocalList", on_send_local_list_result)
+    router.add_result_route("GetLocalListVersion", on_get_local_list_version_result)
+    router.add_call_route(
+        "ReservationStatusUpdate", ReservationStatusUpdateRequest, on_reservation_status_update
+    )
+    router.add_result_route("ReserveNow", on_reserve_now_result)
+    router.add_result_route("CancelReservation", on_cancel_reservation_result)
     return router

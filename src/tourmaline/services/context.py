@@ -11,10 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tourmaline.clock import Clock
+from tourmaline.services.authorization import AuthorizationService
 from tourmaline.services.boot import BootService
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
+from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.reports import ReportService
+from tourmaline.services.reservations import ReservationService
 from tourmaline.services.stations import StationService
 from tourmaline.settings import Settings
 
@@ -34,6 +37,10 @@ class Services:
     gating: GatingService | None
     # Device model store (interface.md §5); None when not wired.
     device_model: DeviceModelService | None = None
+    # ID tokens, local lists and reservations (interface.md §10.2-§10.4); None when not wired.
+    authorization: AuthorizationService | None = None
+    local_lists: LocalListService | None = None
+    reservations: ReservationService | None = None
 
 
 @dataclass(eq=False, slots=True)

@@ -14,11 +14,14 @@ from tourmaline.clock import Clock
 from tourmaline.ocpp.errors import InternalError
 from tourmaline.ocpp.router import Gate, Router
 from tourmaline.ocpp.rpc import Call, CallError, CallResult, JsonObject
+from tourmaline.services.authorization import AuthorizationService
 from tourmaline.services.boot import BootService
 from tourmaline.services.context import FollowUp, Services, StationContext
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
+from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.reports import ReportService
+from tourmaline.services.reservations import ReservationService
 from tourmaline.services.stations import StationService
 from tourmaline.settings import Settings
 from tourmaline.transport.ports import Reply, StationLink
@@ -40,6 +43,9 @@ class InboundPipeline:
         reports: ReportService | None = None,
         gating: GatingService | None = None,
         device_model: DeviceModelService | None = None,
+        authorization: AuthorizationService | None = None,
+        local_lists: LocalListService | None = None,
+        reservations: ReservationService | None = None,
     ) -> None:
         self._router = router
         self._settings = settings
@@ -51,6 +57,9 @@ class InboundPipeline:
             reports=reports,
             gating=gating,
             device_model=device_model,
+            authorization=authorization,
+            local_lists=local_lists,
+            reservations=reservations,
         )
 
     def context(

@@ -276,6 +276,21 @@ class SimulatedStation:
         }
         return await self.call("StatusNotification", payload, timeout)
 
+    async def authorize(
+        self, id_token: str, kind: str = "ISO14443", *, timeout: float = 10
+    ) -> JsonObject:
+        """Authorize a token; returns the CSMS's idTokenInfo."""
+        payload = {"idToken": {"idToken": id_token, "type": kind}}
+        answer = await self.call("Authorize", payload, timeout)
+        info: JsonObject = answer["idTokenInfo"]
+        return info
+
+    async def reservation_status_update(
+        self, reservation_id: int, status: str, *, timeout: float = 10
+    ) -> JsonObject:
+        payload = {"reservationId": reservation_id, "reservationUpdateStatus": status}
+        return await self.call("ReservationStatusUpdate", payload, timeout)
+
     # -- incoming -------------------------------------------------------------------------------
 
     def on(self, action: str, handler: CallHandler) -> None:

@@ -150,7 +150,7 @@ async def test_status_notification_is_stored_before_the_empty_answer(
     ("action", "payload"),
     [
         ("DataTransfer", {"vendorId": "com.example"}),
-        ("Authorize", {"idToken": {"idToken": "abc", "type": "Central"}}),
+        ("LogStatusNotification", {"status": "Idle"}),
     ],
 )
 async def test_station_actions_without_a_route_are_not_supported(
@@ -168,9 +168,11 @@ def test_route_table_holds_exactly_the_routed_actions() -> None:
     routed = {action for action in STATION_ACTIONS if router.has_call_route(action)}
 
     assert routed == {
+        "Authorize",
         "BootNotification",
         "Heartbeat",
         "NotifyEvent",
         "NotifyReport",
+        "ReservationStatusUpdate",
         "StatusNotification",
     }

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.helpers import CountingHasher, FakeClock
 from tourmaline.services.boot import BootService
 from tourmaline.services.credentials import CredentialService
+from tourmaline.services.device_model import DeviceModelService
+from tourmaline.services.stations import StationService, StationWrite
 from tourmaline.settings import OcppSettings
 
 
@@ -34,3 +36,15 @@ def credentials(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock, hasher: CountingHasher
 ) -> CredentialService:
     return CredentialService(sessionmaker, clock, hasher=hasher)
+
+
+@pytest.fixture
+async def station_model(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    credentials: CredentialService,
+    stations: StationService,
+) -> DeviceModelService:
+    """The device model of station cp001 (created here), for services that read it."""
+    await stations.upsert("cp001", StationWrite())
+    return DeviceModelService(sessionmaker, clock, credentials)

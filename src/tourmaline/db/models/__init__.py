@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tourmaline.db.base import Base
+from tourmaline.db.models.authorization import Authorization
 from tourmaline.db.models.boot import Boot
 from tourmaline.db.models.connector import Connector, StatusNotification
 from tourmaline.db.models.credential import StationCredential
@@ -13,13 +14,16 @@ from tourmaline.db.models.device_model import (
     DeviceVariableAttribute,
     DeviceVariableCharacteristics,
 )
+from tourmaline.db.models.local_list import LocalListEntry, LocalListRequest, LocalListVersion
 from tourmaline.db.models.message_log import MessageLogEntry
 from tourmaline.db.models.report_request import ReportRequest, StationRequestCounter
+from tourmaline.db.models.reservation import Reservation
 from tourmaline.db.models.station import STATION_ID_LENGTH, ChargingStation
 from tourmaline.db.models.subscription import Subscription
 
 __all__ = [
     "STATION_ID_LENGTH",
+    "Authorization",
     "Base",
     "Boot",
     "ChargingStation",
@@ -29,8 +33,12 @@ __all__ = [
     "DeviceVariable",
     "DeviceVariableAttribute",
     "DeviceVariableCharacteristics",
+    "LocalListEntry",
+    "LocalListRequest",
+    "LocalListVersion",
     "MessageLogEntry",
     "ReportRequest",
+    "Reservation",
     "StationCredential",
     "StationRequestCounter",
     "StatusNotification",
