@@ -15,6 +15,13 @@ from tourmaline.db.models.device_model import (
 )
 from tourmaline.db.models.message_log import MessageLogEntry
 from tourmaline.db.models.report_request import ReportRequest, StationRequestCounter
+from tourmaline.db.models.security import (
+    CertificateOperation,
+    CertificateSigningRequest,
+    InstalledCertificate,
+    NetworkProfile,
+    SecurityEvent,
+)
 from tourmaline.db.models.station import STATION_ID_LENGTH, ChargingStation
 from tourmaline.db.models.subscription import Subscription
 
@@ -22,6 +29,8 @@ __all__ = [
     "STATION_ID_LENGTH",
     "Base",
     "Boot",
+    "CertificateOperation",
+    "CertificateSigningRequest",
     "ChargingStation",
     "Connector",
     "DeviceAttributeStatus",
@@ -29,8 +38,11 @@ __all__ = [
     "DeviceVariable",
     "DeviceVariableAttribute",
     "DeviceVariableCharacteristics",
+    "InstalledCertificate",
     "MessageLogEntry",
+    "NetworkProfile",
     "ReportRequest",
+    "SecurityEvent",
     "StationCredential",
     "StationRequestCounter",
     "StatusNotification",
