@@ -40,8 +40,9 @@ from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
 from tourmaline.services.inbound import InboundPipeline
 from tourmaline.services.message_log import MessageLogQuery
-from tourmaline.services.ports import OutboundCheck
+from tourmaline.services.ports import CertificateSigner, OutboundCheck
 from tourmaline.services.reports import ReportService
+from tourmaline.services.security import SecurityServices
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
 from tourmaline.services.tolerance import ToleranceReporter
@@ -77,6 +78,7 @@ class Runtime:
         clock: Clock | None = None,
         broker: Broker | None = None,
         registry: Registry | None = None,
+        certificate_signer: CertificateSigner | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -125,10 +127,21 @@ class Runtime:
             sender=self.commands,
             apply_report=self.device_model.apply_report,
         )
+        # Signs station CSRs (SignCertificate); None: SignCertificate is answered Rejected.
+        self.certificate_signer = certificate_signer
+        self.security = SecurityServices.build(
+            self.sessionmaker,
+            self.clock,
+            settings,
+            sender=self.commands,
+            signer=self.certificate_signer,
+        )
+        self.connections.on_registered.append(self.security.network_profiles.registered)
         # Run in order before a CSMS call is queued; the first refusal wins (services/ports.py).
         self.outbound_checks: list[OutboundCheck] = [
             self.gating.check_outbound,
             self._track_report,
+            self.security.installed.record_outbound,
         ]
         self.inbound = InboundPipeline(
             router=self.router,
@@ -139,6 +152,7 @@ class Runtime:
             reports=self.reports,
             gating=self.gating,
             device_model=self.device_model,
+            security=self.security,
         )
         authenticator = StationAuthenticatorImpl(self.stations, self.credentials)
         self.servers = {
@@ -167,6 +181,7 @@ class Runtime:
                 message_log=MessageLogQuery(self.sessionmaker),
                 device_model=self.device_model,
                 batch_limits=self.device_model.get_limit,
+                security=self.security,
             )
         )
         self._api_server: uvicorn.Server | None = None
@@ -210,6 +225,7 @@ class Runtime:
     async def start(self, *, serve_api: bool = True) -> None:
         await self.prepare_database()
         self.writer.start()
+        self.security.start()
         await self.broker.start()
         await self.subscriptions.start()
         await self.connections.start()
@@ -258,6 +274,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._api_task
         await self.connections.stop()
+        await self.security.stop()
         await self.subscriptions.stop()
         await self.callbacks.aclose()
         await self.writer.stop()

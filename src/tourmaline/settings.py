@@ -24,6 +24,7 @@ from pydantic_settings import (
 __all__ = [
     "ApiSettings",
     "BrokerSettings",
+    "CertificateSettings",
     "DatabaseSettings",
     "ListenerSettings",
     "LogSettings",
@@ -117,6 +118,21 @@ class OcppSettings(BaseModel):
         return self
 
 
+# A provider factory: `package.module:attribute`.
+_PROVIDER_PATH = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
+
+
+class CertificateSettings(BaseModel):
+    """Certificate messages (interface.md §11 blocks A and M). The providers answer the
+    station's GetCertificateStatus and Get15118EVCertificate; each is `package.module:factory`,
+    the factory receiving these Settings. None: answered `Failed` without any network access."""
+
+    status_provider: str | None = Field(default=None, pattern=_PROVIDER_PATH)
+    ev_certificate_provider: str | None = Field(default=None, pattern=_PROVIDER_PATH)
+    # Seconds a provider may take before the station is answered `Failed`.
+    provider_timeout: float = Field(default=10.0, gt=0)
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     format: Literal["console", "json"] = "console"
@@ -139,6 +155,7 @@ class Settings(BaseSettings):
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     ocpp: OcppSettings = Field(default_factory=OcppSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    certificates: CertificateSettings = Field(default_factory=CertificateSettings)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -16,7 +16,7 @@ from fastapi import Depends, Query, Request
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
-from tourmaline.api.errors import UnknownTenant
+from tourmaline.api.errors import ServiceUnavailable, UnknownTenant
 from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.services.boot import BootService
 from tourmaline.services.commands import CommandService
@@ -24,6 +24,7 @@ from tourmaline.services.connections import ConnectionManager
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.message_api import LimitLookup
 from tourmaline.services.message_log import MessageLogQuery
+from tourmaline.services.security import SecurityServices
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
 from tourmaline.settings import Settings
@@ -39,6 +40,7 @@ __all__ = [
     "OffsetQuery",
     "OptionalOnlineQuery",
     "OptionalStationIdQuery",
+    "SecurityDep",
     "SettingsDep",
     "StationIdQuery",
     "StationsDep",
@@ -68,6 +70,8 @@ class ApiDeps:
     batch_limits: LimitLookup | None = None
     # Device model and password endpoint (issue 3, helper H).
     device_model: DeviceModelService | None = None
+    # Security events, certificates and network profiles (issue 5).
+    security: SecurityServices | None = None
 
 
 def get_deps(request: Request) -> ApiDeps:
@@ -152,3 +156,12 @@ def _tenant(
 
 
 TenantDep = Annotated[int, Depends(_tenant)]
+
+
+def _security(deps: DepsDep) -> SecurityServices:
+    if deps.security is None:
+        raise ServiceUnavailable("Security and certificate services are not available here")
+    return deps.security
+
+
+SecurityDep = Annotated[SecurityServices, Depends(_security)]

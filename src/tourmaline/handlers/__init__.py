@@ -8,24 +8,40 @@ from __future__ import annotations
 import structlog
 
 from tourmaline.handlers.availability import on_heartbeat, on_status_notification
+from tourmaline.handlers.certificates import (
+    on_delete_certificate_result,
+    on_get_15118_ev_certificate,
+    on_get_certificate_status,
+    on_get_installed_certificate_ids_result,
+    on_install_certificate_result,
+)
 from tourmaline.handlers.device_model import (
     on_get_variables_result,
     on_notify_event,
     on_set_variables_result,
 )
-from tourmaline.handlers.provisioning import on_boot_notification
+from tourmaline.handlers.provisioning import on_boot_notification, on_set_network_profile_result
 from tourmaline.handlers.reports import (
     on_notify_report,
     on_report_result,
     on_trigger_message_result,
 )
+from tourmaline.handlers.security import (
+    on_certificate_signed_result,
+    on_security_event_notification,
+    on_sign_certificate,
+)
 from tourmaline.ocpp.router import Router
 from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.ocpp.v201.models import (
     BootNotificationRequest,
+    Get15118EVCertificateRequest,
+    GetCertificateStatusRequest,
     HeartbeatRequest,
     NotifyEventRequest,
     NotifyReportRequest,
+    SecurityEventNotificationRequest,
+    SignCertificateRequest,
     StatusNotificationRequest,
 )
 from tourmaline.services.context import StationContext
@@ -52,4 +68,22 @@ def build_router(schemas: SchemaRegistry, ocpp: OcppSettings) -> Router[StationC
     router.add_call_route("NotifyEvent", NotifyEventRequest, on_notify_event)
     router.add_result_route("GetVariables", on_get_variables_result)
     router.add_result_route("SetVariables", on_set_variables_result)
+    # Block A (security), block M (certificates), SetNetworkProfile (issue 5).
+    router.add_call_route("SignCertificate", SignCertificateRequest, on_sign_certificate)
+    router.add_call_route(
+        "SecurityEventNotification",
+        SecurityEventNotificationRequest,
+        on_security_event_notification,
+    )
+    router.add_result_route("CertificateSigned", on_certificate_signed_result)
+    router.add_call_route(
+        "GetCertificateStatus", GetCertificateStatusRequest, on_get_certificate_status
+    )
+    router.add_call_route(
+        "Get15118EVCertificate", Get15118EVCertificateRequest, on_get_15118_ev_certificate
+    )
+    router.add_result_route("InstallCertificate", on_install_certificate_result)
+    router.add_result_route("GetInstalledCertificateIds", on_get_installed_certificate_ids_result)
+    router.add_result_route("DeleteCertificate", on_delete_certificate_result)
+    router.add_result_route("SetNetworkProfile", on_set_network_profile_result)
     return router

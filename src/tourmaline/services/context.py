@@ -15,6 +15,7 @@ from tourmaline.services.boot import BootService
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
 from tourmaline.services.reports import ReportService
+from tourmaline.services.security import SecurityServices
 from tourmaline.services.stations import StationService
 from tourmaline.settings import Settings
 
@@ -34,6 +35,8 @@ class Services:
     gating: GatingService | None
     # Device model store (interface.md §5); None when not wired.
     device_model: DeviceModelService | None = None
+    # Security events, certificates and network profiles (issue 5); None when not wired.
+    security: SecurityServices | None = None
 
 
 @dataclass(eq=False, slots=True)

@@ -173,4 +173,8 @@ def test_route_table_holds_exactly_the_routed_actions() -> None:
         "NotifyEvent",
         "NotifyReport",
         "StatusNotification",
+        "SignCertificate",
+        "SecurityEventNotification",
+        "GetCertificateStatus",
+        "Get15118EVCertificate",
     }
