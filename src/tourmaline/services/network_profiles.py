@@ -74,6 +74,11 @@ class NetworkProfileService:
     async def stop(self) -> None:
         await self._tasks.close()
 
+    @property
+    def checks_running(self) -> int:
+        """Upgrade checks of new connections still in progress."""
+        return len(self._tasks)
+
     # -- the message API ----------------------------------------------------------------------
 
     async def record_requests(

@@ -4,12 +4,12 @@ providers here are local stubs of the outside edge (an OCSP responder, a contrac
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from tests.certificate_stubs import OCSP_RESULT, StubResponder
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.services.certificate_providers import (
     CertificateProviders,
@@ -30,34 +30,6 @@ EV_REQUEST = {
     "action": "Install",
     "exiRequest": "AAEC",
 }
-
-
-class StubResponder:
-    """Answers from a table; records what it was asked."""
-
-    def __init__(self, answer: Any = None, *, delay: float = 0.0, error: bool = False) -> None:
-        self.answer = answer
-        self.delay = delay
-        self.error = error
-        self.asked: list[tuple[str, JsonObject]] = []
-
-    async def certificate_status(self, station_id: str, ocsp_request_data: JsonObject) -> Any:
-        return await self._respond(station_id, ocsp_request_data)
-
-    async def ev_certificate(self, station_id: str, request: JsonObject) -> Any:
-        return await self._respond(station_id, request)
-
-    async def _respond(self, station_id: str, asked: JsonObject) -> Any:
-        self.asked.append((station_id, asked))
-        await asyncio.sleep(self.delay)
-        if self.error:
-            raise ConnectionError("responder unreachable")
-        return self.answer
-
-
-def stub_factory(settings: Settings) -> StubResponder:
-    """Loaded by dotted path in the tests below and in the integration suite."""
-    return StubResponder({"status": "Accepted", "ocspResult": "MIIB"})
 
 
 def dump(model: Any) -> JsonObject:
@@ -104,7 +76,7 @@ async def test_a_misbehaving_provider_gives_failed(responder: StubResponder) -> 
 
 
 async def test_providers_are_loaded_by_dotted_path_with_the_settings() -> None:
-    path = f"{__name__}:stub_factory"
+    path = "tests.certificate_stubs:stub_factory"
     settings = Settings(env="test", certificates={"status_provider": path})
 
     providers = CertificateProviders.from_settings(settings)
@@ -112,7 +84,7 @@ async def test_providers_are_loaded_by_dotted_path_with_the_settings() -> None:
     assert isinstance(providers.status, StubResponder)
     assert isinstance(providers.ev_certificates, FailingProvider)
     answer = await providers.certificate_status("cp001", OCSP_DATA)
-    assert dump(answer) == {"status": "Accepted", "ocspResult": "MIIB"}
+    assert dump(answer) == {"status": "Accepted", "ocspResult": OCSP_RESULT}
 
 
 @pytest.mark.parametrize(
