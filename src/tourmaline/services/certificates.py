@@ -21,8 +21,8 @@ from tourmaline.db.models import CertificateSigningRequest
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.services.csr_checks import CHARGING_STATION_CERTIFICATE, CsrVerdict, judge_csr
 from tourmaline.services.ports import CertificateSigner, SecurityEventSink
+from tourmaline.services.record_views import iso_z, newest_first, with_present
 from tourmaline.services.reports import ReportSender
-from tourmaline.services.security_events import iso_z
 
 __all__ = [
     "CERTIFICATE_REJECTED_EVENT",
@@ -180,14 +180,7 @@ class CertificateSigningService:
         self, station_id: str, *, limit: int = 100, offset: int = 0
     ) -> list[dict[str, Any]]:
         """The station's signing requests, newest first."""
-        request = CertificateSigningRequest
-        query = (
-            select(request)
-            .where(request.station_id == station_id)
-            .order_by(request.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+        query = newest_first(CertificateSigningRequest, station_id, limit=limit, offset=offset)
         async with self._sessionmaker() as session:
             return [_view(row) for row in await session.scalars(query)]
 
@@ -237,5 +230,4 @@ def _view(row: CertificateSigningRequest) -> dict[str, Any]:
         "certificateChain": row.certificate_chain,
         "answer": row.answer,
     }
-    view.update({key: value for key, value in optional.items() if value is not None})
-    return view
+    return with_present(view, optional)

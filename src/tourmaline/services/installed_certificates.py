@@ -22,7 +22,7 @@ from tourmaline.clock import Clock
 from tourmaline.db.models import CertificateOperation, InstalledCertificate
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.services.certificate_hash import certificate_hash_data, hash_key
-from tourmaline.services.security_events import iso_z
+from tourmaline.services.record_views import iso_z, newest_first, with_present
 
 __all__ = ["CERTIFICATE_ACTIONS", "InstalledCertificateService"]
 
@@ -176,14 +176,7 @@ class InstalledCertificateService:
         self, station_id: str, *, limit: int = 100, offset: int = 0
     ) -> list[dict[str, Any]]:
         """Install and delete attempts, newest first."""
-        operation = CertificateOperation
-        query = (
-            select(operation)
-            .where(operation.station_id == station_id)
-            .order_by(operation.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+        query = newest_first(CertificateOperation, station_id, limit=limit, offset=offset)
         async with self._sessionmaker() as session:
             return [_operation_view(row) for row in await session.scalars(query)]
 
@@ -235,11 +228,11 @@ def _installed_view(row: InstalledCertificate) -> dict[str, Any]:
         "source": row.source,
         "updatedAt": iso_z(row.updated_at),
     }
-    if row.child_certificates:
-        view["childCertificateHashData"] = row.child_certificates
-    if row.certificate is not None:
-        view["certificate"] = row.certificate
-    return view
+    optional = {
+        "childCertificateHashData": row.child_certificates or None,
+        "certificate": row.certificate,
+    }
+    return with_present(view, optional)
 
 
 def _operation_view(row: CertificateOperation) -> dict[str, Any]:
@@ -254,7 +247,6 @@ def _operation_view(row: CertificateOperation) -> dict[str, Any]:
         "certificateHashData": row.hash_data,
         "status": row.status,
         "statusInfo": row.status_info,
-        "answeredAt": None if row.answered_at is None else iso_z(row.answered_at),
+        "answeredAt": row.answered_at,
     }
-    view.update({key: value for key, value in optional.items() if value is not None})
-    return view
+    return with_present(view, optional)

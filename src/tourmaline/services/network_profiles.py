@@ -26,8 +26,8 @@ from tourmaline.cluster.tasks import TaskSupervisor
 from tourmaline.db.models import ChargingStation, NetworkProfile
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.services.batching import Batcher
+from tourmaline.services.record_views import iso_z, newest_first, with_present
 from tourmaline.services.redaction import redact_connection_data
-from tourmaline.services.security_events import iso_z
 
 __all__ = ["NetworkProfileRequests", "NetworkProfileService", "RegisteredLink"]
 
@@ -200,14 +200,7 @@ class NetworkProfileService:
         self, station_id: str, *, limit: int = 100, offset: int = 0
     ) -> builtins.list[dict[str, Any]]:
         """The station's network profiles, newest first."""
-        profile = NetworkProfile
-        query = (
-            select(profile)
-            .where(profile.station_id == station_id)
-            .order_by(profile.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+        query = newest_first(NetworkProfile, station_id, limit=limit, offset=offset)
         async with self._sessionmaker() as session:
             return [_view(row) for row in await session.scalars(query)]
 
@@ -261,8 +254,7 @@ def _view(row: NetworkProfile) -> dict[str, Any]:
     optional = {
         "websocketServerConfigId": row.listener_id,
         "status": row.status,
-        "answeredAt": None if row.answered_at is None else iso_z(row.answered_at),
-        "appliedAt": None if row.applied_at is None else iso_z(row.applied_at),
+        "answeredAt": row.answered_at,
+        "appliedAt": row.applied_at,
     }
-    view.update({key: value for key, value in optional.items() if value is not None})
-    return view
+    return with_present(view, optional)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import structlog
@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tourmaline.clock import Clock
 from tourmaline.db.models import SecurityEvent
 from tourmaline.db.models.station import STATION_ID_LENGTH
+from tourmaline.services.record_views import iso_z, with_present
 
-__all__ = ["SecurityEventFilter", "SecurityEventService", "iso_z"]
+__all__ = ["SecurityEventFilter", "SecurityEventService"]
 
 log = structlog.get_logger(__name__)
 
@@ -163,11 +164,6 @@ def _statement(where: SecurityEventFilter) -> Select[SecurityEvent]:
     return ordered.limit(where.limit).offset(where.offset)
 
 
-def iso_z(moment: datetime) -> str:
-    """RFC 3339 UTC with `Z` (interface.md §0)."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _view(row: SecurityEvent) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": row.id,
@@ -177,6 +173,4 @@ def _view(row: SecurityEvent) -> dict[str, Any]:
         "origin": row.origin,
         "receivedAt": iso_z(row.received_at),
     }
-    if row.tech_info is not None:
-        view["techInfo"] = row.tech_info
-    return view
+    return with_present(view, {"techInfo": row.tech_info})

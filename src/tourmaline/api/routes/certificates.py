@@ -5,9 +5,9 @@ certificate data routes (`tlsCertificates`, `certificateChain`, `rootCertificate
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from tourmaline.api.deps import (
     LimitQuery,
@@ -19,55 +19,53 @@ from tourmaline.api.deps import (
 )
 from tourmaline.api.errors import StationNotFound
 from tourmaline.api.schemas import BAD_REQUEST, NOT_FOUND
-from tourmaline.services.stations import StationService
 
-__all__ = ["known_station", "router"]
+__all__ = ["KnownStationId", "router"]
 
 router = APIRouter(
     prefix="/data/certificates", tags=["certificates"], responses={**BAD_REQUEST, **NOT_FOUND}
 )
 
 
-async def known_station(stations: StationService, station_id: str) -> str:
+async def _known_station(stations: StationsDep, station_id: StationIdQuery) -> str:
     """404 `station_not_found` for a station without a record (a typo, not an empty list)."""
     if not await stations.exists(station_id):
         raise StationNotFound(station_id)
     return station_id
 
 
+KnownStationId = Annotated[str, Depends(_known_station)]
+
+
 @router.get("/installedCertificates", summary="The certificates a station holds, as last known")
 async def get_installed_certificates(
-    security: SecurityDep, stations: StationsDep, station_id: StationIdQuery, _: TenantDep
+    security: SecurityDep, station_id: KnownStationId, _: TenantDep
 ) -> list[dict[str, Any]]:
     """From GetInstalledCertificateIds answers (`source: reported`) and Accepted
     InstallCertificate calls (`source: installed`); an Accepted DeleteCertificate removes one."""
-    return await security.installed.installed(await known_station(stations, station_id))
+    return await security.installed.installed(station_id)
 
 
 @router.get("/signingRequests", summary="A station's SignCertificate requests, newest first")
 async def get_signing_requests(
     security: SecurityDep,
-    stations: StationsDep,
-    station_id: StationIdQuery,
+    station_id: KnownStationId,
     _: TenantDep,
     limit: LimitQuery = 100,
     offset: OffsetQuery = 0,
 ) -> list[dict[str, Any]]:
     """`status`: pending, refused (with `reason`), signed, then accepted / rejected (the
     station's CertificateSigned answer) or undelivered."""
-    station_id = await known_station(stations, station_id)
     return await security.signing.search(station_id, limit=limit, offset=offset)
 
 
 @router.get("/certificateOperations", summary="InstallCertificate and DeleteCertificate attempts")
 async def get_certificate_operations(
     security: SecurityDep,
-    stations: StationsDep,
-    station_id: StationIdQuery,
+    station_id: KnownStationId,
     _: TenantDep,
     limit: LimitQuery = 100,
     offset: OffsetQuery = 0,
 ) -> list[dict[str, Any]]:
     """Newest first; `status` is the station's answer, absent while none arrived."""
-    station_id = await known_station(stations, station_id)
     return await security.installed.operations(station_id, limit=limit, offset=offset)

@@ -13,11 +13,9 @@ from tourmaline.api.deps import (
     OffsetQuery,
     OptionalStationIdQuery,
     SecurityDep,
-    StationIdQuery,
-    StationsDep,
     TenantDep,
 )
-from tourmaline.api.routes.certificates import known_station
+from tourmaline.api.routes.certificates import KnownStationId
 from tourmaline.api.schemas import BAD_REQUEST, NOT_FOUND
 from tourmaline.api.timestamps import RFC3339_HELP, parse_instant
 from tourmaline.services.security_events import SecurityEventFilter
@@ -64,13 +62,11 @@ async def get_security_events(
 )
 async def get_network_profiles(
     security: SecurityDep,
-    stations: StationsDep,
-    station_id: StationIdQuery,
+    station_id: KnownStationId,
     _: TenantDep,
     limit: LimitQuery = 100,
     offset: OffsetQuery = 0,
 ) -> list[dict[str, Any]]:
     """`connectionData` without its APN and VPN passwords; `status` is the station's answer;
     `appliedAt` is when a connection on the slot's listener raised `minSecurityProfile`."""
-    station_id = await known_station(stations, station_id)
     return await security.network_profiles.search(station_id, limit=limit, offset=offset)
