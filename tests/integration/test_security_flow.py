@@ -77,25 +77,38 @@ async def booted(connect: StationFactory, station_id: str = "cp001") -> Simulate
 # -- SignCertificate → CertificateSigned ---------------------------------------------------------
 
 
-async def test_a_station_certificate_is_signed_and_delivered(
+async def test_a_triggered_certificate_renewal_is_signed_and_delivered(
     connect: StationFactory, api: httpx.AsyncClient, ca: TestCa
 ) -> None:
+    """OCTT TC_A_11: TriggerMessage(SignChargingStationCertificate) → SignCertificate with a
+    real CSR → Accepted → CertificateSigned with a chain from the CA."""
     station = await booted(connect)
     delivered: asyncio.Future[JsonObject] = asyncio.get_running_loop().create_future()
+    sign_answers: list[asyncio.Task[JsonObject]] = []
+
+    def trigger(payload: JsonObject) -> JsonObject:
+        assert payload == {"requestedMessage": "SignChargingStationCertificate"}
+        csr = {"csr": make_csr("cp001"), "certificateType": "ChargingStationCertificate"}
+        # Sent after this answer, as a station does with a triggered message.
+        sign_answers.append(asyncio.create_task(station.call("SignCertificate", csr)))
+        return {"status": "Accepted"}
 
     def certificate_signed(payload: JsonObject) -> JsonObject:
         delivered.set_result(payload)
         return {"status": "Accepted"}
 
+    station.on("TriggerMessage", trigger)
     station.on("CertificateSigned", certificate_signed)
 
-    answer = await station.call(
-        "SignCertificate",
-        {"csr": make_csr("cp001"), "certificateType": "ChargingStationCertificate"},
+    triggered = await api.post(
+        "/ocpp/2.0.1/configuration/triggerMessage",
+        params={"identifier": "cp001", "wait": "true", "timeout": "5"},
+        json={"requestedMessage": "SignChargingStationCertificate"},
     )
 
-    assert answer == {"status": "Accepted"}
+    assert triggered.json()[0]["payload"] == {"status": "Accepted"}
     payload = await asyncio.wait_for(delivered, 5)
+    assert await sign_answers[0] == {"status": "Accepted"}
     assert payload["certificateType"] == "ChargingStationCertificate"
     leaf = ca.verified_leaf(payload["certificateChain"])
     assert leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "cp001"
