@@ -43,9 +43,11 @@ from tourmaline.services.gating import GatingService
 from tourmaline.services.inbound import InboundPipeline
 from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.message_log import MessageLogQuery
-from tourmaline.services.ports import OutboundCheck, SecurityEventSink
+from tourmaline.services.pki import LocalCertificateAuthority
+from tourmaline.services.ports import CertificateSigner, OutboundCheck, SecurityEventSink
 from tourmaline.services.reports import ReportService
 from tourmaline.services.reservations import ReservationService
+from tourmaline.services.security import SecurityServices
 from tourmaline.services.security_audit import SecurityAudit
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
@@ -85,6 +87,7 @@ class Runtime:
         broker: Broker | None = None,
         registry: Registry | None = None,
         security_events: SecurityEventSink | None = None,
+        certificate_signer: CertificateSigner | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -133,10 +136,24 @@ class Runtime:
             sender=self.commands,
             apply_report=self.device_model.apply_report,
         )
+        # Signs station CSRs (SignCertificate): the local CA of `tls.dir` unless one is given;
+        # None (no station CA key) answers SignCertificate Rejected (interface.md §11).
+        self.certificate_signer = certificate_signer or LocalCertificateAuthority.from_settings(
+            settings.tls
+        )
+        self.security = SecurityServices.build(
+            self.sessionmaker,
+            self.clock,
+            settings,
+            sender=self.commands,
+            signer=self.certificate_signer,
+        )
+        self.connections.on_registered.append(self.security.network_profiles.registered)
         # Run in order before a CSMS call is queued; the first refusal wins (services/ports.py).
         self.outbound_checks: list[OutboundCheck] = [
             self.gating.check_outbound,
             self._track_report,
+            self.security.installed.record_outbound,
         ]
         # ID tokens (interface.md §10.2-§10.4). The ports owned by the transactions service
         # (`authorization.active_transactions`, `authorization.tariffs`) are wired by it.
@@ -159,10 +176,13 @@ class Runtime:
             authorization=self.authorization,
             local_lists=self.local_lists,
             reservations=self.reservations,
+            security=self.security,
         )
-        # CSMS-side security events (issue 5): refused handshakes and TLS failures. Without a
-        # sink they are only logged; the security event store plugs in here.
-        self.security_audit = SecurityAudit(self.clock, security_events)
+        # CSMS-side security events (issue 5): refused handshakes and TLS failures, stored with
+        # the stations' own SecurityEventNotifications unless a test passes its own sink.
+        self.security_audit = SecurityAudit(
+            self.clock, security_events or self.security.events.report
+        )
         self.auth_limiter = FailedAuthLimiter(
             self.clock,
             limit=settings.security.auth_failure_limit,
@@ -201,6 +221,7 @@ class Runtime:
                 tokens=self.tokens,
                 local_lists=self.local_lists,
                 reservations=self.reservations,
+                security=self.security,
             )
         )
         self._api_server: uvicorn.Server | None = None
@@ -245,6 +266,7 @@ class Runtime:
         self.check_tls()
         await self.prepare_database()
         self.writer.start()
+        self.security.start()
         await self.broker.start()
         await self.subscriptions.start()
         await self.connections.start()
@@ -324,6 +346,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._api_task
         await self.connections.stop()
+        await self.security.stop()
         await self.subscriptions.stop()
         await self.callbacks.aclose()
         await self.writer.stop()

@@ -25,6 +25,7 @@ __all__ = [
     "PKI_FILES",
     "ApiSettings",
     "BrokerSettings",
+    "CertificateSettings",
     "DatabaseSettings",
     "ListenerSettings",
     "LogSettings",
@@ -139,6 +140,21 @@ class OcppSettings(BaseModel):
         if self.hard_max_message_size < self.max_message_size:
             raise ValueError("hard_max_message_size must be at least max_message_size")
         return self
+
+
+# A provider factory: `package.module:attribute`.
+_PROVIDER_PATH = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
+
+
+class CertificateSettings(BaseModel):
+    """Certificate messages (interface.md §11 blocks A and M). The providers answer the
+    station's GetCertificateStatus and Get15118EVCertificate; each is `package.module:factory`,
+    the factory receiving these Settings. None: answered `Failed` without any network access."""
+
+    status_provider: str | None = Field(default=None, pattern=_PROVIDER_PATH)
+    ev_certificate_provider: str | None = Field(default=None, pattern=_PROVIDER_PATH)
+    # Seconds a provider may take before the station is answered `Failed`.
+    provider_timeout: float = Field(default=10.0, gt=0)
 
 
 class LogSettings(BaseModel):
@@ -274,6 +290,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     tls: TlsSettings = Field(default_factory=TlsSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    certificates: CertificateSettings = Field(default_factory=CertificateSettings)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -179,6 +179,11 @@ async def test_documented_paths_are_exactly_the_implemented_ones(
         "/data/evdriver/authorizationRestrictions",
         "/data/evdriver/localListVersion",
         "/data/evdriver/reservation",
+        "/data/certificates/installedCertificates",
+        "/data/certificates/signingRequests",
+        "/data/certificates/certificateOperations",
+        "/data/reporting/securityEvent",
+        "/data/configuration/networkProfile",
     }
 
 

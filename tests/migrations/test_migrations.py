@@ -27,6 +27,8 @@ from tourmaline.settings import DatabaseSettings
 
 APP_TABLES = {
     "boots",
+    "certificate_operations",
+    "certificate_signing_requests",
     "charging_stations",
     "connectors",
     "device_attribute_statuses",
@@ -34,8 +36,11 @@ APP_TABLES = {
     "device_variable_attributes",
     "device_variable_characteristics",
     "device_variables",
+    "installed_certificates",
     "message_log",
+    "network_profiles",
     "report_requests",
+    "security_events",
     "station_credentials",
     "station_request_counters",
     "status_notifications",

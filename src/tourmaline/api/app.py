@@ -14,12 +14,14 @@ from tourmaline.api.auth import ApiKeyMiddleware
 from tourmaline.api.deps import ApiDeps
 from tourmaline.api.docs import install_docs
 from tourmaline.api.exception_handlers import CatchAllMiddleware, install_exception_handlers
+from tourmaline.api.routes import certificates as certificate_routes
 from tourmaline.api.routes import configuration, health, metrics, ocpprouter
 from tourmaline.api.routes import evdriver as evdriver_routes
 from tourmaline.api.routes import message_log as message_log_routes
 from tourmaline.api.routes import messages as message_routes
 from tourmaline.api.routes import monitoring as monitoring_routes
 from tourmaline.api.routes import password as password_routes
+from tourmaline.api.routes import security as security_routes
 from tourmaline.api.routes import subscriptions as subscription_routes
 from tourmaline.settings import ApiSettings
 
@@ -52,6 +54,8 @@ def create_api(deps: ApiDeps) -> FastAPI:
     for module in (monitoring_routes, password_routes):
         app.include_router(module.router)
     app.include_router(evdriver_routes.router)
+    for module in (certificate_routes, security_routes):
+        app.include_router(module.router)
     _add_middleware(app, deps.settings.api)
     return app
 

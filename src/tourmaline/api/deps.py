@@ -16,7 +16,7 @@ from fastapi import Depends, Query, Request
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
-from tourmaline.api.errors import UnknownTenant
+from tourmaline.api.errors import ServiceUnavailable, UnknownTenant
 from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.services.boot import BootService
 from tourmaline.services.commands import CommandService
@@ -26,6 +26,7 @@ from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.message_api import LimitLookup
 from tourmaline.services.message_log import MessageLogQuery
 from tourmaline.services.reservations import ReservationService
+from tourmaline.services.security import SecurityServices
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
 from tourmaline.services.tokens import TokenStore
@@ -42,6 +43,7 @@ __all__ = [
     "OffsetQuery",
     "OptionalOnlineQuery",
     "OptionalStationIdQuery",
+    "SecurityDep",
     "SettingsDep",
     "StationIdQuery",
     "StationsDep",
@@ -75,6 +77,8 @@ class ApiDeps:
     tokens: TokenStore | None = None
     local_lists: LocalListService | None = None
     reservations: ReservationService | None = None
+    # Security events, certificates and network profiles (issue 5).
+    security: SecurityServices | None = None
 
 
 def get_deps(request: Request) -> ApiDeps:
@@ -159,3 +163,12 @@ def _tenant(
 
 
 TenantDep = Annotated[int, Depends(_tenant)]
+
+
+def _security(deps: DepsDep) -> SecurityServices:
+    if deps.security is None:
+        raise ServiceUnavailable("Security and certificate services are not available here")
+    return deps.security
+
+
+SecurityDep = Annotated[SecurityServices, Depends(_security)]

@@ -13,12 +13,19 @@ from tourmaline.handlers.authorization import (
     on_send_local_list_result,
 )
 from tourmaline.handlers.availability import on_heartbeat, on_status_notification
+from tourmaline.handlers.certificates import (
+    on_delete_certificate_result,
+    on_get_15118_ev_certificate,
+    on_get_certificate_status,
+    on_get_installed_certificate_ids_result,
+    on_install_certificate_result,
+)
 from tourmaline.handlers.device_model import (
     on_get_variables_result,
     on_notify_event,
     on_set_variables_result,
 )
-from tourmaline.handlers.provisioning import on_boot_notification
+from tourmaline.handlers.provisioning import on_boot_notification, on_set_network_profile_result
 from tourmaline.handlers.reports import (
     on_notify_report,
     on_report_result,
@@ -29,15 +36,24 @@ from tourmaline.handlers.reservations import (
     on_reservation_status_update,
     on_reserve_now_result,
 )
+from tourmaline.handlers.security import (
+    on_certificate_signed_result,
+    on_security_event_notification,
+    on_sign_certificate,
+)
 from tourmaline.ocpp.router import Router
 from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.ocpp.v201.models import (
     AuthorizeRequest,
     BootNotificationRequest,
+    Get15118EVCertificateRequest,
+    GetCertificateStatusRequest,
     HeartbeatRequest,
     NotifyEventRequest,
     NotifyReportRequest,
     ReservationStatusUpdateRequest,
+    SecurityEventNotificationRequest,
+    SignCertificateRequest,
     StatusNotificationRequest,
 )
 from tourmaline.services.context import StationContext
@@ -72,4 +88,22 @@ def build_router(schemas: SchemaRegistry, ocpp: OcppSettings) -> Router[StationC
     )
     router.add_result_route("ReserveNow", on_reserve_now_result)
     router.add_result_route("CancelReservation", on_cancel_reservation_result)
+    # Block A (security), block M (certificates), SetNetworkProfile (issue 5).
+    router.add_call_route("SignCertificate", SignCertificateRequest, on_sign_certificate)
+    router.add_call_route(
+        "SecurityEventNotification",
+        SecurityEventNotificationRequest,
+        on_security_event_notification,
+    )
+    router.add_result_route("CertificateSigned", on_certificate_signed_result)
+    router.add_call_route(
+        "GetCertificateStatus", GetCertificateStatusRequest, on_get_certificate_status
+    )
+    router.add_call_route(
+        "Get15118EVCertificate", Get15118EVCertificateRequest, on_get_15118_ev_certificate
+    )
+    router.add_result_route("InstallCertificate", on_install_certificate_result)
+    router.add_result_route("GetInstalledCertificateIds", on_get_installed_certificate_ids_result)
+    router.add_result_route("DeleteCertificate", on_delete_certificate_result)
+    router.add_result_route("SetNetworkProfile", on_set_network_profile_result)
     return router

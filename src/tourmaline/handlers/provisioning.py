@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import partial
 
+from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.ocpp.v201.models import BootNotificationRequest, BootNotificationResponse
 from tourmaline.services.context import StationContext
 
-__all__ = ["on_boot_notification"]
+__all__ = ["on_boot_notification", "on_set_network_profile_result"]
 
 
 async def _start_boot_report(ctx: StationContext) -> None:
@@ -45,3 +46,13 @@ async def on_boot_notification(
             "statusInfo": decision.status_info,
         }
     )
+
+
+async def on_set_network_profile_result(
+    ctx: StationContext, request: JsonObject, response: JsonObject
+) -> None:
+    """interface.md §7.4 `configuration/setNetworkProfile`: the answer completes the record; an
+    Accepted one lets the next connection on the slot's listener raise the minimum profile."""
+    if ctx.services.security is not None:
+        profiles = ctx.services.security.network_profiles
+        await profiles.on_answer(ctx.station_id, request, response)

@@ -11,6 +11,7 @@ refresh that fails means another instance took the station over, and the stale s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -110,6 +111,9 @@ class ConnectionManager:
         self.rpc = ClusterRpc(broker, instance_id, service="commands")
         self.rpc.handle("evict", self._on_evict)
         self.rpc.handle("disconnect", self._on_disconnect)
+        # Told of every newly registered connection (e.g. the network-profile upgrade check,
+        # interface.md §7.4 setNetworkProfile); each must return at once.
+        self.on_registered: list[Callable[[StationLink], None]] = []
 
     async def start(self) -> None:
         await self.rpc.start()
@@ -163,6 +167,15 @@ class ConnectionManager:
         await self._confirm(station_id, claim.epoch)
         if self.events is not None and station_id in self._links:
             self.events.connected(station_id)
+        if station_id in self._links:
+            self._announce(link)
+
+    def _announce(self, link: StationLink) -> None:
+        for listener in self.on_registered:
+            try:
+                listener(link)
+            except Exception:
+                log.exception("registration listener failed", station_id=link.station_id)
 
     async def _replace_older(
         self, station_id: str, older: _Registration | None, claim: Claim

@@ -18,6 +18,7 @@ from tourmaline.services.gating import GatingService
 from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.reports import ReportService
 from tourmaline.services.reservations import ReservationService
+from tourmaline.services.security import SecurityServices
 from tourmaline.services.stations import StationService
 from tourmaline.settings import Settings
 
@@ -41,6 +42,8 @@ class Services:
     authorization: AuthorizationService | None = None
     local_lists: LocalListService | None = None
     reservations: ReservationService | None = None
+    # Security events, certificates and network profiles (issue 5); None when not wired.
+    security: SecurityServices | None = None
 
 
 @dataclass(eq=False, slots=True)

@@ -22,6 +22,7 @@ from tourmaline.services.gating import GatingService
 from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.reports import ReportService
 from tourmaline.services.reservations import ReservationService
+from tourmaline.services.security import SecurityServices
 from tourmaline.services.stations import StationService
 from tourmaline.settings import Settings
 from tourmaline.transport.ports import Reply, StationLink
@@ -46,6 +47,7 @@ class InboundPipeline:
         authorization: AuthorizationService | None = None,
         local_lists: LocalListService | None = None,
         reservations: ReservationService | None = None,
+        security: SecurityServices | None = None,
     ) -> None:
         self._router = router
         self._settings = settings
@@ -60,6 +62,7 @@ class InboundPipeline:
             authorization=authorization,
             local_lists=local_lists,
             reservations=reservations,
+            security=security,
         )
 
     def context(

@@ -5,6 +5,9 @@ clear; the message log, webhooks and application logs must only ever see `"***"`
 report the value back (GetVariables results, NotifyReport) are redacted the same way. Recognition
 is by variable name: the 2023-12 errata made the attribute a plain `string`, so the dataType
 `passwordString` cannot be relied on.
+
+A SetNetworkProfile CALL carries the APN and VPN passwords of its `connectionData`; they are
+masked the same way, in frames and in the stored network profile.
 """
 
 from __future__ import annotations
@@ -15,12 +18,21 @@ from typing import Any
 
 from tourmaline.ocpp.framelog import FrameRecord
 
-__all__ = ["MASK", "SECRET_VARIABLE", "redact_frame", "redact_record"]
+__all__ = [
+    "MASK",
+    "SECRET_VARIABLE",
+    "redact_connection_data",
+    "redact_frame",
+    "redact_record",
+]
 
 MASK = "***"
 SECRET_VARIABLE = "BasicAuthPassword"  # noqa: S105 - a variable name, not a password
 
 _CALL, _CALLRESULT = 2, 3
+# OCPP 2.0.1 NetworkConnectionProfileType: apn.apnPassword and vpn.password.
+_CONNECTION_DATA = "connectionData"
+_NETWORK_SECRETS = (("apn", "apnPassword"), ("vpn", "password"))
 
 
 def redact_record(record: FrameRecord) -> FrameRecord:
@@ -35,7 +47,7 @@ def redact_frame(text: str) -> str:
     Cheap on the hot path: only frames mentioning the secret variable are parsed, and the
     original string is returned unchanged (the same object) when there is nothing to hide.
     """
-    if SECRET_VARIABLE not in text:
+    if SECRET_VARIABLE not in text and _CONNECTION_DATA not in text:
         return text
     try:
         frame = json.loads(text)
@@ -67,6 +79,25 @@ def _redact_payload(payload: dict[str, Any]) -> bool:
         if _is_secret(report):
             for attribute in _dicts(report.get("variableAttribute")):
                 changed |= _mask(attribute, "value")
+    connection = payload.get(_CONNECTION_DATA)
+    if isinstance(connection, dict):
+        changed |= _mask_network_secrets(connection)
+    return changed
+
+
+def redact_connection_data(connection_data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a SetNetworkProfile `connectionData` with its passwords masked."""
+    copy: dict[str, Any] = json.loads(json.dumps(connection_data))
+    _mask_network_secrets(copy)
+    return copy
+
+
+def _mask_network_secrets(connection: dict[str, Any]) -> bool:
+    changed = False
+    for parent, field in _NETWORK_SECRETS:
+        holder = connection.get(parent)
+        if isinstance(holder, dict):
+            changed |= _mask(holder, field)
     return changed
 
 

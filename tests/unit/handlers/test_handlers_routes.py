@@ -175,4 +175,8 @@ def test_route_table_holds_exactly_the_routed_actions() -> None:
         "NotifyReport",
         "ReservationStatusUpdate",
         "StatusNotification",
+        "SignCertificate",
+        "SecurityEventNotification",
+        "GetCertificateStatus",
+        "Get15118EVCertificate",
     }

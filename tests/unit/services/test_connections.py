@@ -220,3 +220,21 @@ async def test_expired_registration_closes_the_socket_and_marks_offline(
     assert await link.wait_closed() == REPLACED
     assert manager.local("cp1") is None
     assert await online(stations, writer, "cp1") is False
+
+
+async def test_registered_connections_are_announced_and_a_failing_listener_is_contained(
+    manager: ConnectionManager,
+) -> None:
+    announced: list[str] = []
+
+    def failing(link: object) -> None:
+        raise RuntimeError("listener bug")
+
+    manager.on_registered.append(failing)
+    manager.on_registered.append(lambda link: announced.append(link.station_id))
+    link = FakeLink("cp1")
+
+    await manager.opened(link)
+
+    assert announced == ["cp1"]
+    assert manager.local("cp1") is link

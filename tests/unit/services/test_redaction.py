@@ -100,3 +100,31 @@ def test_record_is_copied_only_when_redacted() -> None:
     )
     assert redact_record(plain) is plain
     assert "pw-pw" not in redact_record(secret).text
+
+
+def test_network_profile_passwords_are_masked_in_frames() -> None:
+    connection = {
+        "ocppVersion": "OCPP20",
+        "ocppTransport": "JSON",
+        "ocppCsmsUrl": "wss://csms.example/",
+        "messageTimeout": 30,
+        "securityProfile": 2,
+        "ocppInterface": "Wireless0",
+        "apn": {"apn": "internet", "apnPassword": "apn-pw", "apnAuthentication": "PAP"},
+        "vpn": {"server": "v", "user": "u", "password": "vpn-pw", "key": "k", "type": "IPSec"},
+    }
+    frame = json.dumps(
+        [2, "m1", "SetNetworkProfile", {"configurationSlot": 1, "connectionData": connection}]
+    )
+
+    redacted = json.loads(redact_frame(frame))
+
+    sent = redacted[3]["connectionData"]
+    assert (sent["apn"]["apnPassword"], sent["vpn"]["password"]) == ("***", "***")
+    assert sent == {
+        **connection,
+        "apn": {**connection["apn"], "apnPassword": "***"},
+        "vpn": {**connection["vpn"], "password": "***"},
+    }
+    plain = json.dumps([2, "m2", "SetNetworkProfile", {"connectionData": {"securityProfile": 1}}])
+    assert redact_frame(plain) is plain

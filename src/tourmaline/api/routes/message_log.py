@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -14,28 +13,14 @@ from tourmaline.api.deps import (
     StrictInt,
     TenantDep,
 )
-from tourmaline.api.errors import ServiceUnavailable, ValidationFailed
+from tourmaline.api.errors import ServiceUnavailable
 from tourmaline.api.schemas import BAD_REQUEST
+from tourmaline.api.timestamps import RFC3339_HELP, parse_instant
 from tourmaline.services.message_log import MessageLogFilter
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/data/ocpprouter", tags=["ocpprouter"], responses=BAD_REQUEST)
-
-_RFC3339 = "RFC 3339 date-time with a zone, e.g. 2025-03-01T12:00:00Z"
-
-
-def _instant(name: str, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
-        failure = {"path": f"query.{name}", "message": f"Expected {_RFC3339}", "type": "datetime"}
-        raise ValidationFailed([failure])
-    return parsed.astimezone(UTC)
 
 
 @router.get("/messages", summary="Logged OCPP frames, newest first")
@@ -46,8 +31,8 @@ async def get_messages(
     action: Annotated[str | None, Query(max_length=128)] = None,
     message_id: Annotated[str | None, Query(alias="messageId", max_length=128)] = None,
     origin: Annotated[Literal["cs", "csms"] | None, Query()] = None,
-    since: Annotated[str | None, Query(alias="from", description=_RFC3339)] = None,
-    until: Annotated[str | None, Query(alias="to", description=_RFC3339)] = None,
+    since: Annotated[str | None, Query(alias="from", description=RFC3339_HELP)] = None,
+    until: Annotated[str | None, Query(alias="to", description=RFC3339_HELP)] = None,
     limit: LimitQuery = 100,
     before: Annotated[
         StrictInt | None, Query(ge=1, description="Entry id: page backwards from it")
@@ -60,8 +45,8 @@ async def get_messages(
         action=action,
         message_id=message_id,
         origin=origin,
-        since=_instant("from", since),
-        until=_instant("to", until),
+        since=parse_instant("from", since),
+        until=parse_instant("to", until),
         before=before,
         limit=limit,
     )

@@ -9,8 +9,8 @@ against it again (no coercion) and a failure is 400 `validation_failed`, never 4
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Annotated, Any, Protocol
 
 import structlog
 from fastapi import APIRouter, Body, Depends, Query, Request
@@ -27,6 +27,7 @@ from tourmaline.ocpp.v201.actions import message_api_routes
 from tourmaline.ocpp.v201.models import REQUEST_MODELS
 from tourmaline.services.commands import CommandResult
 from tourmaline.services.message_api import MessageRequest, MessageSender
+from tourmaline.services.network_profiles import NetworkProfileRequests
 
 __all__ = ["ChargerTimeout", "MessageConfirmation", "router"]
 
@@ -94,6 +95,15 @@ def _message_query(
 MessageQueryDep = Annotated[MessageQuery, Depends(_message_query)]
 
 
+class SendBracket(Protocol):
+    """Work an action needs around its send, from its extra query parameters: `before` runs
+    before any call is queued, `after` with the results in identifier order."""
+
+    async def before(self, identifiers: Sequence[str], payload: JsonObject) -> None: ...
+
+    async def after(self, results: Sequence[CommandResult]) -> None: ...
+
+
 def _no_extras() -> None:
     return None
 
@@ -107,7 +117,8 @@ def _network_profile_extras(
             description="Id of the listener the configuration slot points at.",
         ),
     ] = None,
-) -> None:
+) -> SendBracket | None:
+    """interface.md §7.4: the slot's listener is recorded with the profile before sending."""
     known = {listener.id for listener in deps.settings.listeners}
     if websocket_server_config_id is not None and websocket_server_config_id not in known:
         failure = {
@@ -116,9 +127,14 @@ def _network_profile_extras(
             "type": "unknown_listener",
         }
         raise ValidationFailed([failure])
+    if deps.security is None:
+        return None
+    return NetworkProfileRequests(deps.security.network_profiles, websocket_server_config_id)
 
 
-_EXTRAS: dict[str, Callable[..., None]] = {"SetNetworkProfile": _network_profile_extras}
+_EXTRAS: dict[str, Callable[..., SendBracket | None]] = {
+    "SetNetworkProfile": _network_profile_extras
+}
 
 
 async def _payload(request: Request, schemas: SchemaRegistry, action: str) -> JsonObject:
@@ -168,7 +184,12 @@ def _endpoint(action: str, model: type[BaseModel]) -> Endpoint:
         message = MessageRequest(
             action, payload, query.wait, float(query.timeout), query.callback_url, query.tenant_id
         )
+        bracket: SendBracket | None = extras
+        if bracket is not None:
+            await bracket.before(query.identifiers, payload)
         results = await sender.send_all(query.identifiers, message)
+        if bracket is not None:
+            await bracket.after(results)
         array = [_wire(result) for result in results]
         if query.wait and all(result.timed_out for result in results):
             raise ChargerTimeout(
@@ -180,7 +201,7 @@ def _endpoint(action: str, model: type[BaseModel]) -> Endpoint:
     send_message.__annotations__ = {
         **send_message.__annotations__,
         "body": Annotated[model, Body(description=f"OCPP 2.0.1 {action}Request")],
-        "extras": Annotated[None, Depends(_EXTRAS.get(action, _no_extras))],
+        "extras": Annotated[Any, Depends(_EXTRAS.get(action, _no_extras))],
     }
     return send_message
 

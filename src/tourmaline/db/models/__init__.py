@@ -18,6 +18,13 @@ from tourmaline.db.models.local_list import LocalListEntry, LocalListRequest, Lo
 from tourmaline.db.models.message_log import MessageLogEntry
 from tourmaline.db.models.report_request import ReportRequest, StationRequestCounter
 from tourmaline.db.models.reservation import Reservation
+from tourmaline.db.models.security import (
+    CertificateOperation,
+    CertificateSigningRequest,
+    InstalledCertificate,
+    NetworkProfile,
+    SecurityEvent,
+)
 from tourmaline.db.models.station import STATION_ID_LENGTH, ChargingStation
 from tourmaline.db.models.subscription import Subscription
 
@@ -26,6 +33,8 @@ __all__ = [
     "Authorization",
     "Base",
     "Boot",
+    "CertificateOperation",
+    "CertificateSigningRequest",
     "ChargingStation",
     "Connector",
     "DeviceAttributeStatus",
@@ -33,12 +42,15 @@ __all__ = [
     "DeviceVariable",
     "DeviceVariableAttribute",
     "DeviceVariableCharacteristics",
+    "InstalledCertificate",
     "LocalListEntry",
     "LocalListRequest",
     "LocalListVersion",
     "MessageLogEntry",
+    "NetworkProfile",
     "ReportRequest",
     "Reservation",
+    "SecurityEvent",
     "StationCredential",
     "StationRequestCounter",
     "StatusNotification",
