@@ -9,21 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+
+from tourmaline.ocpp.key_strength import describe_key, key_strength_problem
 
 __all__ = [
     "CHARGING_STATION_CERTIFICATE",
-    "MIN_EC_BITS",
-    "MIN_RSA_BITS",
     "CsrVerdict",
     "judge_csr",
 ]
 
 CHARGING_STATION_CERTIFICATE = "ChargingStationCertificate"
-# OCPP 2.0.1 Part 2 A00 (security profiles, keys): RSA at least 2048 bits, EC at least 224 bits.
-MIN_RSA_BITS = 2048
-MIN_EC_BITS = 224
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,31 +38,10 @@ def judge_csr(csr_pem: str, *, station_id: str, certificate_type: str) -> CsrVer
         return CsrVerdict("not a PEM-encoded PKCS#10 certificate signing request")
     subject = csr.subject.rfc4514_string()
     key = csr.public_key()
-    description, key_refusal = _key_strength(key)
-    refusal = key_refusal or _identity_refusal(csr, station_id, certificate_type)
+    refusal = key_strength_problem(key) or _identity_refusal(csr, station_id, certificate_type)
     if not csr.is_signature_valid:
         refusal = "the CSR's signature does not verify with its own public key"
-    return CsrVerdict(refusal, subject[:512], description)
-
-
-def _key_strength(key: object) -> tuple[str, str | None]:
-    if isinstance(key, rsa.RSAPublicKey):
-        bits = key.key_size
-        weak = bits < MIN_RSA_BITS
-        return (
-            f"RSA {bits}",
-            f"RSA key of {bits} bits; at least {MIN_RSA_BITS} required" if weak else None,
-        )
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        bits = key.curve.key_size
-        weak = bits < MIN_EC_BITS
-        description = f"EC {key.curve.name}"
-        return (
-            description,
-            f"EC key of {bits} bits; at least {MIN_EC_BITS} required" if weak else None,
-        )
-    name = type(key).__name__.removesuffix("PublicKey").lstrip("_")
-    return name, f"{name} keys are not allowed; use RSA or elliptic-curve keys"
+    return CsrVerdict(refusal, subject[:512], describe_key(key))
 
 
 def _identity_refusal(

@@ -31,10 +31,10 @@ from pathlib import Path
 
 import structlog
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tourmaline.metrics import TLS_HANDSHAKE_FAILURES
+from tourmaline.ocpp.key_strength import key_strength_problem
 from tourmaline.ocpp.security_events import (
     CSMS_FAILED_TO_AUTHENTICATE,
     INVALID_CHARGING_STATION_CERTIFICATE,
@@ -45,8 +45,6 @@ from tourmaline.ocpp.security_events import (
 from tourmaline.settings import ListenerSettings
 
 __all__ = [
-    "MIN_EC_BITS",
-    "MIN_RSA_BITS",
     "OCPP_TLS12_CIPHERS",
     "ListenerTls",
     "TlsConfigurationError",
@@ -54,7 +52,6 @@ __all__ = [
     "TlsFiles",
     "build_context",
     "classify_handshake_failure",
-    "key_strength_problem",
 ]
 
 log = structlog.get_logger(__name__)
@@ -70,8 +67,6 @@ OCPP_TLS12_CIPHERS = ":".join(
         "@SECLEVEL=2",
     ]
 )
-MIN_RSA_BITS = 2048
-MIN_EC_BITS = 224
 
 TlsFailureSink = Callable[[str, str], None]
 """sink(OCPP security event type, techInfo) for a refused TLS handshake; must not block."""
@@ -102,17 +97,6 @@ class TlsFiles:
         certificates = tuple((c, k) for c, k in pairs if c is not None and k is not None)
         ca = listener.station_ca_bundle if listener.security_profile == 3 else None
         return cls(listener.id, certificates, ca)
-
-
-def key_strength_problem(public_key: CertificatePublicKeyTypes) -> str | None:
-    """Why a key is too weak for OCPP (A00: RSA >= 2048 bits, EC >= 224 bits), or None."""
-    if isinstance(public_key, rsa.RSAPublicKey):
-        bits = public_key.key_size
-        return None if bits >= MIN_RSA_BITS else f"RSA key of {bits} bits (minimum {MIN_RSA_BITS})"
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        bits = public_key.curve.key_size
-        return None if bits >= MIN_EC_BITS else f"EC key of {bits} bits (minimum {MIN_EC_BITS})"
-    return f"{type(public_key).__name__} keys are not used by OCPP (RSA or EC only)"
 
 
 def build_context(files: TlsFiles) -> ssl.SSLContext:

@@ -58,7 +58,7 @@ def test_a_csr_whose_signature_does_not_verify_is_refused() -> None:
 def test_a_small_rsa_key_is_refused() -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
 
-    assert judge(make_csr(STATION, key)) == "RSA key of 1024 bits; at least 2048 required"
+    assert judge(make_csr(STATION, key)) == "RSA key of 1024 bits (minimum 2048)"
 
 
 def test_a_small_curve_is_refused() -> None:
@@ -67,7 +67,7 @@ def test_a_small_curve_is_refused() -> None:
     except Exception:  # an OpenSSL built without the curve
         pytest.skip("this OpenSSL does not offer secp192r1")
 
-    assert judge(make_csr(STATION, key)) == "EC key of 192 bits; at least 224 required"
+    assert judge(make_csr(STATION, key)) == "EC key of 192 bits (minimum 224)"
 
 
 def test_a_station_certificate_must_name_the_station() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from tourmaline.ocpp.key_strength import key_strength_problem
 from tourmaline.services.pki.certificates import (
     SigningCa,
     certificate_pem,
@@ -22,7 +23,6 @@ from tourmaline.transport.tls import (
     TlsFiles,
     build_context,
     classify_handshake_failure,
-    key_strength_problem,
 )
 
 

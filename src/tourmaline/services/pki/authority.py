@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from tourmaline.ocpp.key_strength import key_strength_problem
 from tourmaline.services.pki.certificates import (
     KeyType,
     SigningCa,
@@ -24,7 +25,6 @@ from tourmaline.services.pki.certificates import (
     subject_name,
 )
 from tourmaline.settings import PKI_FILES, TlsSettings
-from tourmaline.transport.tls import key_strength_problem
 
 __all__ = [
     "CHARGING_STATION_CERTIFICATE",
