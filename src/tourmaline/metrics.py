@@ -12,6 +12,7 @@ __all__ = [
     "AUTH_FAILURES",
     "BOOT_NOTIFICATIONS",
     "CONNECTED_STATIONS",
+    "LIVE_EVENTS_DROPPED",
     "MESSAGE_LOG_DROPPED",
     "MESSAGE_LOG_WRITTEN",
     "STATION_REPLACEMENTS",
@@ -61,4 +62,11 @@ WRITER_FLUSH_FAILURES = Counter(
 TIMESTAMPS_WITHOUT_ZONE = Counter(
     "tourmaline_timestamps_without_zone",
     "Station date-times without a UTC offset, accepted as UTC (ocpp-rules.md §3.1).",
+)
+
+LIVE_EVENTS_DROPPED = Counter(
+    "tourmaline_live_events_dropped",
+    "Console live events discarded: slow_subscriber (a browser fell behind), outbox_full or "
+    "broker_error (not forwarded to the other instances).",
+    ["reason"],
 )

@@ -21,6 +21,7 @@ from tourmaline.api.routes import monitoring as monitoring_routes
 from tourmaline.api.routes import password as password_routes
 from tourmaline.api.routes import subscriptions as subscription_routes
 from tourmaline.settings import ApiSettings
+from tourmaline.ui.routes import install_console
 
 __all__ = ["CORS_METHODS", "ApiDeps", "create_api"]
 
@@ -50,6 +51,7 @@ def create_api(deps: ApiDeps) -> FastAPI:
         app.include_router(module.router)
     for module in (monitoring_routes, password_routes):
         app.include_router(module.router)
+    install_console(app)
     _add_middleware(app, deps.settings.api)
     return app
 

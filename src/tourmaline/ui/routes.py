@@ -1,0 +1,49 @@
+"""The operator web console at /ui (issue 6): server-rendered pages with htmx, live over
+server-sent events, served by the REST app's process (design.md §2 `ui/`).
+
+`install_console(app)` adds the page routers, the vendored static assets and the console's
+error page to the FastAPI app built by `api/app.py`. Every page calls the services in `ApiDeps`
+directly; protection is the REST API's (api/auth.py, ui/session.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.responses import RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from tourmaline.ui.deps import console_session
+from tourmaline.ui.pages import boot, commands, device_model, events, login, messages, stations
+from tourmaline.ui.render import ConsoleError, error_response
+
+__all__ = ["STATIC_DIR", "build_router", "install_console"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(
+        prefix="/ui", include_in_schema=False, dependencies=[Depends(console_session)]
+    )
+    router.add_api_route("", _home, methods=["GET"])
+    router.add_api_route("/", _home, methods=["GET"])
+    for module in (login, stations, boot, device_model, commands, messages, events):
+        router.include_router(module.router)
+    return router
+
+
+async def _home() -> Response:
+    return RedirectResponse("/ui/stations", status_code=303)
+
+
+async def _on_console_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ConsoleError)
+    return error_response(request, error)
+
+
+def install_console(app: FastAPI) -> None:
+    app.include_router(build_router())
+    app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
+    app.add_exception_handler(ConsoleError, _on_console_error)
