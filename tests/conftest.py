@@ -3,4 +3,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 pytest_plugins = ["tests.fixtures_db"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        default=False,
+        help="browser tests (tests/ui) save PNGs of the console pages into docs/screenshots/",
+    )

@@ -68,6 +68,14 @@ class LiveEvent:
         return cls(kind, station_id, data)
 
 
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Wait for `event` at most `seconds`. Not `asyncio.wait_for`: before Python 3.12 it can
+    swallow a cancellation that arrives as the event is set, and the task would never stop."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+
+
 class EventSubscription:
     """One reader of the feed (an open console page). Use it as a context manager."""
 
@@ -92,8 +100,7 @@ class EventSubscription:
         """The next event, or None after `timeout` seconds without one or once closed."""
         if not self._queue and not self.closed:
             self._ready.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), timeout)
+            await _wait(self._ready, timeout)
         return self._queue.popleft() if self._queue else None
 
     def close(self) -> None:
@@ -223,8 +230,7 @@ class EventFeed:
     async def _forward(self) -> None:
         assert self._broker is not None
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interest_interval)
+            await _wait(self._wake, self._interest_interval)
             self._wake.clear()
             now = asyncio.get_running_loop().time()
             if self._subscribers and now >= self._next_interest:
@@ -237,7 +243,7 @@ class EventFeed:
         assert self._broker is not None
         try:
             await self._broker.publish(EVENTS_CHANNEL, message)
-        except Exception:
+        except Exception as error:
             # Live views are best effort: a broker outage costs updates, never OCPP traffic.
             LIVE_EVENTS_DROPPED.labels(reason="broker_error").inc()
-            log.warning("live event not forwarded", kind=message.get("kind"), exc_info=True)
+            log.warning("live event not forwarded", kind=message.get("kind"), error=repr(error))

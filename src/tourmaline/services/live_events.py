@@ -9,7 +9,7 @@ open anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC
 
 import structlog
@@ -87,22 +87,17 @@ class ConnectionEventsFanout:
         self._listeners = tuple(listeners)
 
     def connected(self, station_id: str) -> None:
-        for listener in self._listeners:
-            try:
-                listener.connected(station_id)
-            except Exception:
-                log.exception("connection event listener failed", event="connected")
+        self._each("connected", lambda listener: listener.connected(station_id))
 
     def closed(self, station_id: str) -> None:
-        for listener in self._listeners:
-            try:
-                listener.closed(station_id)
-            except Exception:
-                log.exception("connection event listener failed", event="closed")
+        self._each("closed", lambda listener: listener.closed(station_id))
 
     def frame(self, record: FrameRecord) -> None:
+        self._each("frame", lambda listener: listener.frame(record))
+
+    def _each(self, hook: str, call: Callable[[ConnectionEvents], None]) -> None:
         for listener in self._listeners:
             try:
-                listener.frame(record)
+                call(listener)
             except Exception:
-                log.exception("connection event listener failed", event="frame")
+                log.exception("connection event listener failed", hook=hook)

@@ -99,7 +99,8 @@ COMMANDS: dict[str, CommandForm] = {
     form.action: form
     for form in (
         CommandForm("Reset", "Reset", "Restart the station or one EVSE.", (
-            Field("type", "When", "type", "select", True, _options(ResetEnumType)),
+            Field("type", "When", "type", "select", True, _options(ResetEnumType),
+                  default=lambda: ResetEnumType.on_idle.value),
             Field("evse_id", "EVSE id", "evseId", "int", hint=_WHOLE_STATION),
         )),
         CommandForm("TriggerMessage", "Trigger message", "Ask the station to send a message now.", (
@@ -110,7 +111,8 @@ COMMANDS: dict[str, CommandForm] = {
         CommandForm("ChangeAvailability", "Change availability",
                     "Make the station, an EVSE or a connector operative or inoperative.", (
             Field("operational_status", "Status", "operationalStatus", "select", True,
-                  _options(OperationalStatusEnumType)),
+                  _options(OperationalStatusEnumType),
+                  default=lambda: OperationalStatusEnumType.operative.value),
             *_evse("evse."),
         )),
         CommandForm("UnlockConnector", "Unlock connector", "Release a stuck cable.", (
@@ -134,7 +136,8 @@ COMMANDS: dict[str, CommandForm] = {
         CommandForm("GetBaseReport", "Get base report",
                     "Ask for a device-model report; its parts update the device model.", (
             Field("report_base", "Report", "reportBase", "select", True,
-                  _options(ReportBaseEnumType)),
+                  _options(ReportBaseEnumType),
+                  default=lambda: ReportBaseEnumType.full_inventory.value),
             Field("request_id", "Request id", "requestId", "int", True, default=_random_id),
         )),
         CommandForm("GetVariables", "Get variables", "Read one variable from the station.",
