@@ -47,11 +47,12 @@ def create_api(deps: ApiDeps) -> FastAPI:
     install_docs(app)
     for module in (health, metrics, configuration, ocpprouter):
         app.include_router(module.router)
+    # Before the ~130 message-API routes, which FastAPI prepares lazily as requests pass them.
+    install_console(app)
     for module in (message_routes, subscription_routes, message_log_routes):
         app.include_router(module.router)
     for module in (monitoring_routes, password_routes):
         app.include_router(module.router)
-    install_console(app)
     _add_middleware(app, deps.settings.api)
     return app
 

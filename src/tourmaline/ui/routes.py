@@ -8,15 +8,18 @@ directly; protection is the REST API's (api/auth.py, ui/session.py).
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from tourmaline.ui.deps import console_session
 from tourmaline.ui.pages import boot, commands, device_model, events, login, messages, stations
 from tourmaline.ui.render import ConsoleError, error_response
+from tourmaline.ui.session import is_console_path
 
 __all__ = ["STATIC_DIR", "build_router", "install_console"]
 
@@ -44,6 +47,18 @@ async def _on_console_error(request: Request, error: Exception) -> Response:
 
 
 def install_console(app: FastAPI) -> None:
+    """Call after the REST app's exception handlers are installed: a bad query string on a
+    console page gets the console's error page, elsewhere the REST API's JSON body."""
     app.include_router(build_router())
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     app.add_exception_handler(ConsoleError, _on_console_error)
+    rest_handler = app.exception_handlers.get(RequestValidationError)
+
+    async def on_invalid_query(request: Request, error: Exception) -> Response:
+        if rest_handler is None or is_console_path(request.url.path):
+            invalid = ConsoleError(400, "Bad request", "This address has invalid parameters.")
+            return error_response(request, invalid)
+        answer = rest_handler(request, error)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(RequestValidationError, on_invalid_query)
