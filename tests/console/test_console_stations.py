@@ -207,3 +207,19 @@ async def test_bad_query_values_get_the_console_error_page(browser: Browser) -> 
     rest = await browser.client.get("/data/configuration/chargingStation", params={"limit": "x"})
     assert rest.status_code == 400
     assert rest.json()["code"] == "validation_failed"
+
+
+async def test_pages_load_only_assets_served_by_tourmaline(browser: Browser) -> None:
+    page = await browser.get("/ui/stations/new")
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    assets = [url for url in urls if url.startswith("/ui/static/")]
+    assert sorted(assets) == [
+        "/ui/static/console.css",
+        "/ui/static/console.js",
+        "/ui/static/htmx.min.js",
+        "/ui/static/pico.min.css",
+    ]
+    assert all(url.startswith("/") and not url.startswith("//") for url in urls)
+    for asset in assets:
+        response = await browser.client.get(asset)
+        assert response.status_code == 200, asset
