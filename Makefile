@@ -48,8 +48,9 @@ browser:
 	else \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
 	  echo "browser: installing chromium with apt-get"; \
-	  $$SUDO apt-get install -y -q --no-install-recommends chromium \
-	  || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; } \
+	  APT="env DEBIAN_FRONTEND=noninteractive apt-get -y -q"; \
+	  $$SUDO $$APT install --no-install-recommends chromium \
+	  || { $$SUDO $$APT update && $$SUDO $$APT install --no-install-recommends chromium; } \
 	  || echo "browser: chromium could not be installed; the browser tests will be skipped"; \
 	fi
 

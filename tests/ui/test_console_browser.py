@@ -106,6 +106,15 @@ async def test_create_boot_pending_report_and_accept(
 
     await page.get_by_role("link", name=STATION).click()
     await expect(page.locator("#station-live")).to_contain_text("Accepted at")
+    await station.station.status_notification(1, 1, "Available")
+    await station.station.status_notification(1, 2, "Occupied")
+    # The connectors table follows live too.
+    await expect(page.locator("#station-live")).to_contain_text("Occupied")
+    await screenshot(page, "station")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await expect(page.get_by_role("navigation", name="Station")).to_be_visible()
+    await screenshot(page, "station-phone")
+    await page.set_viewport_size({"width": 1280, "height": 900})
     await open_tab(page, "Device model")
     table = page.locator("#device-model-table")
     await expect(table).to_contain_text("HeartbeatInterval")
