@@ -1,34 +1,26 @@
-"""The console's routes on real services over a real database (the `sessionmaker` fixture),
-driven in-process through httpx's ASGI transport, as tests/api does for the REST routes. The
-only fake is a station's socket (tests/cluster/fakes.py `FakeLink`), whose calls the test
-answers."""
+"""The console's routes on real services over a real database, driven in-process through
+httpx's ASGI transport: the REST app fixtures of tests/api (`deps`, `app`, `client`) with the
+services the console needs besides. The only fake is a station's socket
+(tests/cluster/fakes.py `FakeLink`), whose calls the test answers."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.api.conftest import FixedClock, Readiness
+from tests.api.conftest import FixedClock
 from tests.helpers import CountingHasher
-from tourmaline.api.app import create_api
 from tourmaline.api.deps import ApiDeps
-from tourmaline.cluster.broker import MemoryBroker
 from tourmaline.cluster.events import EventFeed
-from tourmaline.cluster.registry import MemoryRegistry
-from tourmaline.db.writer import MessageLogWriter
-from tourmaline.services.boot import BootService
-from tourmaline.services.commands import CommandService
-from tourmaline.services.connections import ConnectionManager
 from tourmaline.services.credentials import CredentialService
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.message_log import MessageLogQuery
-from tourmaline.services.stations import StationService
 from tourmaline.settings import Settings
 
 API_KEY = "console-test-key-0123456789"
@@ -48,44 +40,19 @@ def settings(auth: str) -> Settings:
 
 
 @pytest.fixture
-async def writer(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[MessageLogWriter]:
-    writer = MessageLogWriter(sessionmaker, clock=FixedClock())
-    writer.start()
-    try:
-        yield writer
-    finally:
-        await writer.stop()
-
-
-@pytest.fixture
 async def deps(
-    sessionmaker: async_sessionmaker[AsyncSession], writer: MessageLogWriter, settings: Settings
+    deps: ApiDeps, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[ApiDeps]:
+    """tests/api's services, and the console's: credentials, device model, message log and
+    the live event feed."""
     clock = FixedClock()
-    stations = StationService(sessionmaker, clock, writer)
-    broker = MemoryBroker()
-    connections = ConnectionManager(
-        instance_id=settings.instance_id,
-        registry=MemoryRegistry(),
-        broker=broker,
-        stations=stations,
-        writer=writer,
-        clock=clock,
-    )
-    commands = CommandService(connections=connections, broker=broker, call_timeout=2.0)
     credentials = CredentialService(sessionmaker, clock, hasher=CountingHasher())
     device_model = DeviceModelService(sessionmaker, clock, credentials)
-    events = EventFeed(instance_id=settings.instance_id, broker=broker)
-    await connections.start()
+    events = EventFeed(instance_id=deps.settings.instance_id)
     await events.start()
     try:
-        yield ApiDeps(
-            settings=settings,
-            stations=stations,
-            boots=BootService(sessionmaker, clock, settings.ocpp),
-            connections=connections,
-            commands=commands,
-            ready=Readiness(),
+        yield dataclasses.replace(
+            deps,
             message_log=MessageLogQuery(sessionmaker),
             device_model=device_model,
             batch_limits=device_model.get_limit,
@@ -94,20 +61,6 @@ async def deps(
         )
     finally:
         await events.stop()
-        await commands.stop()
-        await connections.stop()
-
-
-@pytest.fixture
-def app(deps: ApiDeps) -> FastAPI:
-    return create_api(deps)
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tourmaline") as client:
-        yield client
 
 
 @dataclass
