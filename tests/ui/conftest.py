@@ -100,10 +100,21 @@ async def page(browser: Browser, console: Console) -> AsyncIterator[Page]:
     context = await browser.new_context(
         base_url=console.url, viewport={"width": 1280, "height": 900}
     )
+    page = await context.new_page()
+    # Script errors and content-security-policy violations show up as console errors.
+    errors: list[str] = []
+    page.on("console", lambda message: _keep_error(errors, message.type, message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        yield await context.new_page()
+        yield page
+        assert errors == []
     finally:
         await context.close()
+
+
+def _keep_error(errors: list[str], kind: str, text: str) -> None:
+    if kind == "error":
+        errors.append(text)
 
 
 Shot = Callable[[Page, str], Awaitable[None]]
