@@ -19,6 +19,9 @@ from tourmaline.sim.station import SimulatedStation
 
 from .conftest import OPEN, make_settings
 
+# The live channel does not touch the database beyond what other suites test on both.
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+
 
 @pytest.fixture
 async def served(database_url: str) -> AsyncIterator[Runtime]:

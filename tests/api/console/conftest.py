@@ -27,6 +27,14 @@ API_KEY = "console-test-key-0123456789"
 _CSRF = re.compile(r'"X-CSRF-Token": "([0-9a-f]{64})"')
 
 
+@pytest.fixture(params=[pytest.param("sqlite", id="sqlite")])
+def backend(request: pytest.FixtureRequest) -> str:
+    """SQLite only: these tests are about pages and forms; the services they call are tested
+    on both databases (tests/unit/services)."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
 def auth() -> str:
     """Parametrise with `@pytest.mark.parametrize("auth", ["api_key"])` for a protected API."""

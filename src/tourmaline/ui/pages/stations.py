@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tourmaline.api.deps import ApiDeps
+from tourmaline.services.credentials import CredentialService
 from tourmaline.services.station_setup import delete_station, provision_station
 from tourmaline.services.stations import NEVER_BOOTED, StationFilter, StationWrite
 from tourmaline.ui.deps import (
@@ -116,8 +117,9 @@ def _read_station(form: Form, *, creating: bool) -> _StationInput | None:
         form.fail("password", "Enter the password, or choose another option.")
     if not form.ok or profile is None:
         return None
-    if creating and profile > 0 and mode == "keep":
-        form.fail("password_mode", "A station on profile 1 or higher needs a password.")
+    # Profiles 1 and 2 authenticate with HTTP Basic; profile 3 with a client certificate.
+    if creating and profile in (1, 2) and mode == "keep":
+        form.fail("password_mode", "A station on profile 1 or 2 needs a password.")
         return None
     return _StationInput(profile, password, mode == "generate")
 
@@ -160,7 +162,7 @@ async def _save_station(
         return None
 
 
-def _credentials(deps: ApiDeps) -> Any:
+def _credentials(deps: ApiDeps) -> CredentialService:
     if deps.credentials is None:
         raise ConsoleError(503, "Unavailable", "Station passwords cannot be set on this instance.")
     return deps.credentials
