@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tourmaline.runtime import Runtime, build_runtime
 from tourmaline.settings import ListenerSettings, Settings
@@ -35,6 +35,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Generous: CI machines are shared, and a live update or a page load may take a while there.
+expect.set_options(timeout=15_000)
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 OPEN = "0"
 AUTH = "1"
@@ -100,6 +102,7 @@ async def page(browser: Browser, console: Console) -> AsyncIterator[Page]:
     context = await browser.new_context(
         base_url=console.url, viewport={"width": 1280, "height": 900}
     )
+    context.set_default_timeout(15_000)
     page = await context.new_page()
     # Script errors and content-security-policy violations show up as console errors.
     errors: list[str] = []

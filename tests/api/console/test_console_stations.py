@@ -33,6 +33,7 @@ async def add(browser: Browser, station_id: str, **form: str) -> None:
     data = {"station_id": station_id, "min_security_profile": "0", "password_mode": "keep"}
     response = await browser.post("/ui/stations", {**data, **form})
     assert response.status_code == 303, response.text
+    assert response.headers["location"].endswith("?done=added")
 
 
 async def test_every_page_of_a_station_renders(browser: Browser, deps: ApiDeps) -> None:
@@ -114,8 +115,10 @@ async def test_create_with_a_given_password_then_edit(browser: Browser, deps: Ap
     await add(browser, "cp1", min_security_profile="2", password_mode="set", password=PASSWORD)
     assert deps.credentials is not None
     assert await deps.credentials.verify("cp1", PASSWORD)
-    page = await browser.get("/ui/stations/cp1?notice=Station+cp1+added.")
+    page = await browser.get("/ui/stations/cp1?done=added")
     assert '<p role="status" class="notice">Station cp1 added.</p>' in page.text
+    foreign = await browser.get("/ui/stations/cp1?done=Your+key+expired")
+    assert 'class="notice"' not in foreign.text
 
     edited = await browser.post(
         "/ui/stations/cp1", {"min_security_profile": "0", "password_mode": "keep"}
@@ -191,7 +194,9 @@ async def test_delete_removes_the_station_and_closes_its_socket(
     response = await browser.post("/ui/stations/cp1/delete", {})
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/ui/stations?notice=Station+cp1+deleted."
+    assert response.headers["location"] == "/ui/stations?deleted=cp1"
+    listed = await browser.get(response.headers["location"])
+    assert '<p role="status" class="notice">Station cp1 deleted.</p>' in listed.text
     assert await deps.stations.get("cp1") is None
     assert link.closed_with == (1000, "Station deleted")
     again = await browser.post("/ui/stations/cp1/delete", {})

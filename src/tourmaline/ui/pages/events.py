@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
-from tourmaline.cluster.events import EventFeed, EventFilter, LiveEvent
+from tourmaline.cluster.events import EventFilter, EventSubscription, LiveEvent
 from tourmaline.services.live_events import FRAME_LOGGED
 from tourmaline.ui.deps import ConsoleDeps
 from tourmaline.ui.frames import FrameRow
@@ -59,9 +60,9 @@ def sse_message(event: LiveEvent) -> str:
     return f"event: {name}\n{data}\n"
 
 
-async def _stream(feed: EventFeed, wanted: EventFilter) -> AsyncIterator[str]:
-    yield f"retry: {RETRY_MILLISECONDS}\n\n"
-    with feed.subscribe(wanted) as subscription:
+async def _stream(subscription: EventSubscription) -> AsyncIterator[str]:
+    with subscription:
+        yield f"retry: {RETRY_MILLISECONDS}\n\n"
         while not subscription.closed:
             event = await subscription.next(KEEPALIVE_SECONDS)
             yield ": keep-alive\n\n" if event is None else sse_message(event)
@@ -79,6 +80,13 @@ async def event_stream(
         raise ConsoleError(503, "Unavailable", "Live updates are not available on this instance.")
     wanted = event_filter(station, frames == "1", action or None, origin)
     headers = {**SECURITY_HEADERS, "x-accel-buffering": "no"}
+    # Subscribed before the answer starts: the browser reports the stream open on its headers,
+    # and nothing that happens from then on may be missed.
+    subscription = deps.events.subscribe(wanted)
     return StreamingResponse(
-        _stream(deps.events, wanted), media_type="text/event-stream", headers=headers
+        _stream(subscription),
+        media_type="text/event-stream",
+        headers=headers,
+        # Also when the browser left before the stream was read at all.
+        background=BackgroundTask(subscription.close),
     )

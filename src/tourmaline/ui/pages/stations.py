@@ -40,6 +40,8 @@ PROFILES = {
     3: "3 - TLS with a client certificate (wss://)",
 }
 PASSWORD_MODES = ("keep", "set", "generate")
+# Confirmations named in the redirect (?done=…), so a link cannot put its own text on the page.
+NOTICES = {"added": "Station {} added.", "saved": "Station {} saved."}
 REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
 
 OnlineQuery = Annotated[str | None, Query(pattern="^(|online|offline)$")]
@@ -76,10 +78,16 @@ async def station_list(
         "previous_url": _page_url(filters, max(offset - PAGE_SIZE, 0)) if offset else None,
         "statuses": REGISTRATION_STATUSES,
         "never_booted": NEVER_BOOTED,
-        "notice": request.query_params.get("notice"),
+        "notice": _deleted_notice(request.query_params.get("deleted")),
         "fragment": "stations/_table.html",
     }
     return page(request, "stations/list.html", context)
+
+
+def _deleted_notice(station_id: str | None) -> str | None:
+    if station_id is None or not valid_station_id(station_id):
+        return None
+    return f"Station {station_id} deleted."
 
 
 def _page_url(filters: dict[str, str], offset: int) -> str:
@@ -140,7 +148,7 @@ async def create_station(request: Request, deps: ConsoleDeps) -> Response:
         return _station_form(request, deps, form, status=400)
     log.info("console.station_created", station_id=station_id)
     publish_change(deps, station_id, "created")
-    return await _saved(request, deps, station_id, shown, f"Station {station_id} added.")
+    return await _saved(request, deps, station_id, shown, "added")
 
 
 async def _save_station(
@@ -169,10 +177,10 @@ def _credentials(deps: ApiDeps) -> CredentialService:
 
 
 async def _saved(
-    request: Request, deps: ApiDeps, station_id: str, shown: str | None, notice: str
+    request: Request, deps: ApiDeps, station_id: str, shown: str | None, done: str
 ) -> Response:
     if shown is None:
-        target = f"/ui/stations/{quote(station_id, safe='')}?" + urlencode({"notice": notice})
+        target = f"/ui/stations/{quote(station_id, safe='')}?" + urlencode({"done": done})
         return finish(request, RedirectResponse(target, status_code=303))
     # A generated password is shown on this one answer only, never stored in clear.
     context = {"title": "Password", "section": "stations", "station_id": station_id}
@@ -195,7 +203,7 @@ async def _overview(request: Request, deps: ApiDeps, station_id: str, form: Form
         "tab": "overview",
         "form": form,
         "profiles": PROFILES,
-        "notice": request.query_params.get("notice"),
+        "notice": NOTICES.get(request.query_params.get("done", ""), "").format(station_id),
         "has_password": await _has_password(deps, station_id),
     }
 
@@ -237,7 +245,7 @@ async def update_station(request: Request, deps: ConsoleDeps, station_id: str) -
         return page(request, "stations/detail.html", context, status=400)
     log.info("console.station_updated", station_id=station_id)
     publish_change(deps, station_id, "updated")
-    return await _saved(request, deps, station_id, shown, "Station saved.")
+    return await _saved(request, deps, station_id, shown, "saved")
 
 
 @router.get("/stations/{station_id}/delete")
@@ -254,5 +262,5 @@ async def delete(request: Request, deps: ConsoleDeps, station_id: str) -> Respon
         raise ConsoleError(404, "Unknown station", f"There is no station {station_id!r}.")
     log.info("console.station_deleted", station_id=station_id)
     publish_change(deps, station_id, "deleted")
-    notice = f"Station {station_id} deleted."
-    return finish(request, RedirectResponse("/ui/stations?" + urlencode({"notice": notice}), 303))
+    target = "/ui/stations?" + urlencode({"deleted": station_id})
+    return finish(request, RedirectResponse(target, status_code=303))
