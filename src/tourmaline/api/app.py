@@ -47,7 +47,8 @@ def create_api(deps: ApiDeps) -> FastAPI:
     install_docs(app)
     for module in (health, metrics, configuration, ocpprouter):
         app.include_router(module.router)
-    # Before the ~130 message-API routes, which FastAPI prepares lazily as requests pass them.
+    # Before the ~130 message-API routes, which FastAPI prepares again for every app as
+    # requests pass them.
     install_console(app)
     for module in (message_routes, subscription_routes, message_log_routes):
         app.include_router(module.router)

@@ -9,11 +9,13 @@ directly; protection is the REST API's (api/auth.py, ui/session.py).
 from __future__ import annotations
 
 import inspect
+from functools import cache
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute
 from starlette.staticfiles import StaticFiles
 
 from tourmaline.ui.deps import console_session
@@ -46,10 +48,17 @@ async def _on_console_error(request: Request, error: Exception) -> Response:
     return error_response(request, error)
 
 
+@cache
+def _console_routes() -> tuple[BaseRoute, ...]:
+    return tuple(build_router().routes)
+
+
 def install_console(app: FastAPI) -> None:
     """Call after the REST app's exception handlers are installed: a bad query string on a
     console page gets the console's error page, elsewhere the REST API's JSON body."""
-    app.include_router(build_router())
+    # The route objects themselves, built once per process: FastAPI prepares an included
+    # router again for every app on its first request, and every runtime and test builds one.
+    app.router.routes.extend(_console_routes())
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     app.add_exception_handler(ConsoleError, _on_console_error)
     rest_handler = app.exception_handlers.get(RequestValidationError)
