@@ -18,3 +18,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # not cached, so `structlog.testing.capture_logs` sees every logger.
     configure_logging(LogSettings(level="INFO"))
     structlog.configure(cache_logger_on_first_use=False)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        default=False,
+        help="browser tests (tests/ui) save PNGs of the console pages into docs/screenshots/",
+    )

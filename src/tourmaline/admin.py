@@ -15,8 +15,8 @@ from tourmaline.clock import SystemClock
 from tourmaline.db.engine import create_engine, make_sessionmaker
 from tourmaline.db.migrate import is_empty, upgrade_to_head
 from tourmaline.db.writer import MessageLogWriter
-from tourmaline.services.credentials import CredentialService, validate_password
-from tourmaline.services.credentials import generate_password as new_password
+from tourmaline.services.credentials import CredentialService
+from tourmaline.services.station_setup import provision_station, store_password
 from tourmaline.services.stations import StationService, StationWrite
 from tourmaline.settings import Settings
 
@@ -54,16 +54,14 @@ async def add_station(
 ) -> str | None:
     """Create or update the station; returns the password to show once when one was generated."""
     async with _services(settings) as services:
-        if generate_password:
-            password = new_password()
-        elif password is not None:
-            validate_password(password)
-        await services.stations.upsert(
-            station_id, StationWrite(min_security_profile=min_security_profile)
+        return await provision_station(
+            services.stations,
+            services.credentials,
+            station_id,
+            StationWrite(min_security_profile=min_security_profile),
+            password=password,
+            generate=generate_password,
         )
-        if password is not None:
-            await services.credentials.set_password(station_id, password)
-    return password if generate_password else None
 
 
 async def set_station_password(
@@ -72,11 +70,9 @@ async def set_station_password(
     async with _services(settings) as services:
         if not await services.stations.exists(station_id):
             raise LookupError(f"no station {station_id}")
-        shown = None
-        if password is None:
-            password = shown = new_password()
-        await services.credentials.set_password(station_id, password)
-    return shown
+        return await store_password(
+            services.credentials, station_id, password, generate=password is None
+        )
 
 
 async def list_stations(settings: Settings) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ __all__ = [
     "AUTH_LOCKOUTS",
     "BOOT_NOTIFICATIONS",
     "CONNECTED_STATIONS",
+    "LIVE_EVENTS_DROPPED",
     "MESSAGE_LOG_DROPPED",
     "MESSAGE_LOG_WRITTEN",
     "SECURITY_EVENTS",
@@ -84,4 +85,11 @@ TLS_HANDSHAKE_FAILURES = Counter(
     "TLS handshakes refused on a profile-2/3 listener, by OCPP security event type "
     "(interface.md §2.5).",
     ["listener", "type"],
+)
+
+LIVE_EVENTS_DROPPED = Counter(
+    "tourmaline_live_events_dropped",
+    "Console live events discarded: slow_subscriber (a browser fell behind), outbox_full or "
+    "broker_error (not forwarded to the other instances).",
+    ["reason"],
 )

@@ -23,6 +23,7 @@ from tourmaline.api.app import create_api
 from tourmaline.api.deps import ApiDeps
 from tourmaline.clock import Clock, SystemClock
 from tourmaline.cluster.broker import Broker, MemoryBroker, RedisBroker
+from tourmaline.cluster.events import EventFeed
 from tourmaline.cluster.registry import MemoryRegistry, RedisRegistry, Registry
 from tourmaline.db.engine import create_engine, make_sessionmaker, ping
 from tourmaline.db.migrate import is_at_head, is_empty, upgrade_to_head
@@ -41,6 +42,7 @@ from tourmaline.services.credentials import CredentialService
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
 from tourmaline.services.inbound import InboundPipeline
+from tourmaline.services.live_events import ConnectionEventsFanout, LiveEventSource
 from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.message_log import MessageLogQuery
 from tourmaline.services.pki import LocalCertificateAuthority
@@ -204,6 +206,13 @@ class Runtime:
             )
             for listener in settings.listeners
         }
+        # Operator console (issue 6): live events for /ui pages, fed beside the webhooks.
+        self.live_events = EventFeed(
+            instance_id=settings.instance_id, broker=self.broker, clock=self.clock
+        )
+        self.connections.events = ConnectionEventsFanout(
+            [self.subscriptions, LiveEventSource(self.live_events)]
+        )
         self.ready = False
         self.api: FastAPI = create_api(
             ApiDeps(
@@ -222,6 +231,8 @@ class Runtime:
                 local_lists=self.local_lists,
                 reservations=self.reservations,
                 security=self.security,
+                credentials=self.credentials,
+                events=self.live_events,
             )
         )
         self._api_server: uvicorn.Server | None = None
@@ -269,6 +280,7 @@ class Runtime:
         self.security.start()
         await self.broker.start()
         await self.subscriptions.start()
+        await self.live_events.start()
         await self.connections.start()
         if serve_api:
             await self._start_api()
@@ -337,6 +349,8 @@ class Runtime:
     async def stop(self) -> None:
         """SIGTERM path (design.md §6): not ready, close sockets with 1001, flush, release."""
         self.ready = False
+        # Open console event streams end first, so the API server's shutdown does not wait.
+        await self.live_events.stop()
         await self.commands.stop(grace=DRAIN_SECONDS)
         await self.reports.stop()
         for server in self.servers.values():

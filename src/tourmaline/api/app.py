@@ -24,6 +24,7 @@ from tourmaline.api.routes import password as password_routes
 from tourmaline.api.routes import security as security_routes
 from tourmaline.api.routes import subscriptions as subscription_routes
 from tourmaline.settings import ApiSettings
+from tourmaline.ui.routes import install_console
 
 __all__ = ["CORS_METHODS", "ApiDeps", "create_api"]
 
@@ -72,6 +73,7 @@ def create_api(deps: ApiDeps) -> FastAPI:
         # router again for every app on its first request (about 1.5 s for the message API's
         # routes), and every runtime and test builds an app of its own.
         app.router.routes.extend(router.routes)
+    install_console(app)
     _add_middleware(app, deps.settings.api)
     return app
 

@@ -17,10 +17,12 @@ from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from tourmaline.api.errors import ServiceUnavailable, UnknownTenant
+from tourmaline.cluster.events import EventFeed
 from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.services.boot import BootService
 from tourmaline.services.commands import CommandService
 from tourmaline.services.connections import ConnectionManager
+from tourmaline.services.credentials import CredentialService
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.message_api import LimitLookup
@@ -79,6 +81,9 @@ class ApiDeps:
     reservations: ReservationService | None = None
     # Security events, certificates and network profiles (issue 5).
     security: SecurityServices | None = None
+    # Operator console (issue 6): station passwords and the live event feed.
+    credentials: CredentialService | None = None
+    events: EventFeed | None = None
 
 
 def get_deps(request: Request) -> ApiDeps:

@@ -22,6 +22,7 @@ from tourmaline.db.models import (
     DeviceVariableCharacteristics,
 )
 from tourmaline.services.device_model_store import is_secret
+from tourmaline.services.text_search import contains_any
 
 __all__ = [
     "NULL_TYPE",
@@ -53,6 +54,8 @@ class AttributeFilters:
     variable_instance: str | None = None
     limit: int | None = None
     offset: int = 0
+    # Console search: component or variable name (or instance) containing this, any case.
+    text: str | None = None
 
 
 def count_deleted(count: int) -> str:
@@ -81,6 +84,9 @@ def _where(stmt: SelectT, station_id: str, filters: AttributeFilters) -> SelectT
     for column, wanted in equalities:
         if wanted is not None:
             stmt = stmt.where(column == wanted)
+    if filters.text:
+        names = (component.name, component.instance, variable.name, variable.instance)
+        stmt = stmt.where(contains_any(names, filters.text))
     if filters.status is not None:
         status = DeviceAttributeStatus
         stmt = stmt.where(

@@ -4,6 +4,7 @@ per-connector status written by StatusNotification (§10.5)."""
 from __future__ import annotations
 
 import builtins
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -22,9 +23,13 @@ from tourmaline.db.models import (
 )
 from tourmaline.db.writer import MessageLogWriter
 from tourmaline.services.batching import Batcher
+from tourmaline.services.text_search import contains_any
 
 __all__ = [
+    "NEVER_BOOTED",
+    "ConnectorView",
     "StationDetailView",
+    "StationFilter",
     "StationService",
     "StationView",
     "StationWrite",
@@ -200,6 +205,58 @@ class StationService:
                 )
             )
             await _upsert_connector(session, station_id, evse_id, connector_id, status, timestamp)
+
+    async def connectors(self, station_id: str) -> builtins.list[ConnectorView]:
+        """The latest status of each (EVSE, connector) the station reported (interface.md
+        §10.5), in EVSE then connector order."""
+        query = (
+            select(Connector)
+            .where(Connector.station_id == station_id)
+            .order_by(Connector.evse_id, Connector.connector_id)
+        )
+        async with self._sessionmaker() as session:
+            return [ConnectorView.model_validate(row) for row in await session.scalars(query)]
+
+    async def search(self, where: StationFilter) -> builtins.list[StationView]:
+        """Stations whose id, vendor or model contains `where.text` (any case), optionally
+        only those with the given online flag or last registration status, by id."""
+        station = ChargingStation
+        query = select(station).order_by(station.id).limit(where.limit).offset(where.offset)
+        if where.text:
+            columns = (station.id, station.charge_point_vendor, station.charge_point_model)
+            query = query.where(contains_any(columns, where.text))
+        if where.is_online is not None:
+            query = query.where(station.is_online == where.is_online)
+        if where.registration_status == NEVER_BOOTED:
+            query = query.where(station.registration_status.is_(None))
+        elif where.registration_status is not None:
+            query = query.where(station.registration_status == where.registration_status)
+        async with self._sessionmaker() as session:
+            return [StationView.of(row) for row in await session.scalars(query)]
+
+
+# StationFilter.registration_status for stations that never sent a BootNotification.
+NEVER_BOOTED = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class StationFilter:
+    text: str | None = None
+    is_online: bool | None = None
+    registration_status: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class ConnectorView(BaseModel):
+    """The latest known status of one connector (the `connectors` table)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    evse_id: int
+    connector_id: int
+    status: str | None
+    status_timestamp: datetime | None
 
 
 _OWNED_ROWS: tuple[tuple[Any, Any], ...] = (

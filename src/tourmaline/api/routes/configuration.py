@@ -24,6 +24,7 @@ from tourmaline.api.errors import StationNotFound
 from tourmaline.api.schemas import BAD_REQUEST, NOT_FOUND
 from tourmaline.api.strict import strict_body
 from tourmaline.services.boot import BootView, BootWrite
+from tourmaline.services.station_setup import delete_station
 from tourmaline.services.stations import StationDetailView, StationView, StationWrite
 
 __all__ = ["router"]
@@ -31,8 +32,6 @@ __all__ = ["router"]
 log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/data/configuration", tags=["configuration"], responses=BAD_REQUEST)
-
-STATION_DELETED_REASON = "Station deleted"
 
 
 @router.put("/boot", response_model=BootView, summary="Store the boot record for a station")
@@ -100,10 +99,9 @@ async def put_charging_station(
 async def delete_charging_station(
     stations: StationsDep, connections: ConnectionsDep, station_id: StationIdQuery, _: TenantDep
 ) -> StationView:
-    deleted = await stations.delete(station_id)
+    deleted = await delete_station(stations, connections, station_id)
     if deleted is None:
         raise StationNotFound(station_id)
-    # interface.md §8.2: the socket goes with the record, wherever in the cluster it is.
-    closed = await connections.disconnect(station_id, code=1000, reason=STATION_DELETED_REASON)
+    closed = deleted.connection_closed
     log.info("api.station_deleted", station_id=station_id, connection_closed=closed)
-    return deleted
+    return deleted.station

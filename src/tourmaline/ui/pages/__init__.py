@@ -1,0 +1,1 @@
+"""One module per console page group; `ui/routes.py` includes their routers."""

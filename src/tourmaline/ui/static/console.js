@@ -1,0 +1,44 @@
+/* Tourmaline console: live updates over server-sent events (no build step, no inline handlers).
+ *
+ * A page names its event stream in <body data-events="...">. A "station" event makes every
+ * element marked data-station="<id>" fetch itself again (its hx-trigger is "station-changed");
+ * an event for a station not on the page refreshes a station list (data-station-list). A
+ * "frame" event carries a rendered message-log row, inserted at the top of [data-live-frames].
+ */
+(function () {
+  "use strict";
+  var url = document.body.dataset.events;
+  if (!url || !window.EventSource || !window.htmx) { return; }
+  var status = document.getElementById("live-status");
+  var source = new EventSource(url);
+
+  function say(text) { if (status && status.textContent !== text) { status.textContent = text; } }
+
+  source.addEventListener("open", function () { say("Live updates on"); });
+  source.addEventListener("error", function () { say("Live updates interrupted, reconnecting…"); });
+
+  source.addEventListener("station", function (event) {
+    var data = JSON.parse(event.data);
+    var selector = '[data-station="' + CSS.escape(data.stationId) + '"]';
+    var shown = document.querySelectorAll(selector);
+    if (shown.length) {
+      shown.forEach(function (element) { htmx.trigger(element, "station-changed"); });
+    } else {
+      document.querySelectorAll("[data-station-list]").forEach(function (element) {
+        htmx.trigger(element, "stations-changed");
+      });
+    }
+  });
+
+  source.addEventListener("frame", function (event) {
+    var body = document.querySelector("[data-live-frames]");
+    if (!body) { return; }
+    body.insertAdjacentHTML("afterbegin", event.data);
+    var limit = Number(body.dataset.liveFrames) || 200;
+    while (body.rows.length > limit) { body.deleteRow(-1); }
+    var empty = document.getElementById("no-frames");
+    if (empty) { empty.remove(); }
+  });
+
+  window.addEventListener("pagehide", function () { source.close(); });
+})();

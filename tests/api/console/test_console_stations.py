@@ -1,0 +1,230 @@
+"""Console station pages: the list with search and filters, create / edit / delete with
+passwords set or generated (shown once), and the station overview with its connectors."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.cluster.fakes import FakeLink
+from tourmaline.api.deps import ApiDeps
+from tourmaline.services.stations import StationWrite
+
+from .conftest import Browser
+
+PASSWORD = "DbkTu048=xueA69@-dB94hjV*fGdyQOzgVuhhH1L"
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def station_ids(html: str) -> list[str]:
+    return re.findall(r'<tr data-station="([^"]+)"', html)
+
+
+def field_error(text: str, name: str) -> str:
+    found = re.search(rf'<small id="{name}-error" class="field-error">([^<]*)</small>', text)
+    assert found, f"no error shown for {name}"
+    return html.unescape(found.group(1))
+
+
+async def add(browser: Browser, station_id: str, **form: str) -> None:
+    data = {"station_id": station_id, "min_security_profile": "0", "password_mode": "keep"}
+    response = await browser.post("/ui/stations", {**data, **form})
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].endswith("?done=added")
+
+
+async def test_every_page_of_a_station_renders(browser: Browser, deps: ApiDeps) -> None:
+    await add(browser, "cp 1-x")
+    for path in ("", "/boot", "/device-model", "/device-model/set", "/commands", "/messages"):
+        response = await browser.get(f"/ui/stations/cp%201-x{path}")
+        assert response.status_code == 200, path
+        assert "<h1>Station cp 1-x</h1>" in response.text
+        assert response.headers["content-security-policy"].startswith("default-src 'self'")
+        assert response.headers["cache-control"] == "no-store"
+    home = await browser.client.get("/ui")
+    assert (home.status_code, home.headers["location"]) == (303, "/ui/stations")
+
+
+async def test_unknown_station_is_a_404_page(browser: Browser) -> None:
+    for path in ("/ui/stations/nobody", "/ui/stations/nobody/boot", "/ui/stations/a:b/commands"):
+        response = await browser.get(path)
+        assert response.status_code == 404
+        assert "There is no station" in response.text
+        assert response.headers["content-type"].startswith("text/html")
+
+
+async def test_list_searches_and_filters(browser: Browser, deps: ApiDeps) -> None:
+    for station_id in ("north-1", "north-2", "south-1"):
+        await deps.stations.upsert(station_id, StationWrite())
+    await deps.connections.opened(FakeLink("north-2"))
+
+    everything = await browser.get("/ui/stations")
+    assert station_ids(everything.text) == ["north-1", "north-2", "south-1"]
+    assert re.search(r'data-station="north-2".*?>Online<', everything.text, re.S)
+    searched = await browser.get("/ui/stations", params={"q": "NORTH"})
+    assert station_ids(searched.text) == ["north-1", "north-2"]
+    never = await browser.get("/ui/stations", params={"status": "none", "q": "south"})
+    assert station_ids(never.text) == ["south-1"]
+    nothing = await browser.get("/ui/stations", params={"status": "Pending"})
+    assert station_ids(nothing.text) == []
+    assert "No stations match these filters." in nothing.text
+    # htmx asks for the table alone.
+    fragment = await browser.get("/ui/stations", params={"q": "2"}, headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith('<div id="station-table"')
+    assert station_ids(fragment.text) == ["north-2"]
+
+
+async def test_one_row_is_rendered_for_live_refresh_and_vanishes_when_deleted(
+    browser: Browser, deps: ApiDeps
+) -> None:
+    await deps.stations.upsert("cp1", StationWrite())
+    row = await browser.get("/ui/stations/cp1/row")
+    assert station_ids(row.text) == ["cp1"]
+    assert ">Offline<" in row.text
+    await deps.stations.delete("cp1")
+    gone = await browser.get("/ui/stations/cp1/row")
+    assert (gone.status_code, gone.text) == (200, "")
+
+
+async def test_create_with_a_generated_password_shows_it_once(
+    browser: Browser, deps: ApiDeps
+) -> None:
+    response = await browser.post(
+        "/ui/stations",
+        {"station_id": "cp1", "min_security_profile": "1", "password_mode": "generate"},
+    )
+
+    assert response.status_code == 200
+    shown = re.search(
+        r'id="generated-password" type="text" readonly value="([^"]+)"', response.text
+    )
+    assert shown is not None
+    assert deps.credentials is not None
+    assert await deps.credentials.verify("cp1", html.unescape(shown.group(1)))
+    station = await deps.stations.get("cp1")
+    assert station is not None and station.min_security_profile == 1
+    page = await browser.get("/ui/stations/cp1")
+    assert shown.group(1) not in page.text
+    assert "Password: set." in page.text
+
+
+async def test_create_with_a_given_password_then_edit(browser: Browser, deps: ApiDeps) -> None:
+    await add(browser, "cp1", min_security_profile="2", password_mode="set", password=PASSWORD)
+    assert deps.credentials is not None
+    assert await deps.credentials.verify("cp1", PASSWORD)
+    page = await browser.get("/ui/stations/cp1?done=added")
+    assert '<p role="status" class="notice">Station cp1 added.</p>' in page.text
+    foreign = await browser.get("/ui/stations/cp1?done=Your+key+expired")
+    assert 'class="notice"' not in foreign.text
+
+    edited = await browser.post(
+        "/ui/stations/cp1", {"min_security_profile": "0", "password_mode": "keep"}
+    )
+
+    assert edited.status_code == 303
+    station = await deps.stations.get("cp1")
+    assert station is not None and station.min_security_profile == 0
+    assert await deps.credentials.verify("cp1", PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"station_id": ""}, "station_id", "Required."),
+        ({"station_id": "a:b"}, "station_id", "without ':', '/' or control characters"),
+        ({"station_id": "x" * 49}, "station_id", "At most 48 characters."),
+        ({"min_security_profile": "4"}, "min_security_profile", "from 0 to 3"),
+        ({"min_security_profile": "1.0"}, "min_security_profile", "Enter a whole number."),
+        ({"min_security_profile": "1"}, "password_mode", "needs a password"),
+        ({"password_mode": "set"}, "password", "Enter the password"),
+        ({"password_mode": "set", "password": "too-short"}, "password", "16-40 characters"),
+        ({"password_mode": "maybe"}, "password_mode", "Choose one of: keep, set, generate."),
+    ],
+)
+async def test_bad_station_input_is_shown_on_the_form_and_stores_nothing(
+    browser: Browser, deps: ApiDeps, form: dict[str, str], field: str, message: str
+) -> None:
+    data = {"station_id": "cp1", "min_security_profile": "0", "password_mode": "keep"}
+    response = await browser.post("/ui/stations", {**data, **form})
+
+    assert response.status_code == 400
+    assert message in field_error(response.text, field)
+    assert 'role="alert"' in response.text
+    assert [view.id for view in await deps.stations.list()] == []
+
+
+async def test_an_existing_id_is_not_overwritten(browser: Browser, deps: ApiDeps) -> None:
+    await deps.stations.upsert("cp1", StationWrite(min_security_profile=2))
+    response = await browser.post(
+        "/ui/stations", {"station_id": "cp1", "min_security_profile": "0", "password_mode": "keep"}
+    )
+    assert response.status_code == 400
+    assert field_error(response.text, "station_id") == "A station with this id exists already."
+    station = await deps.stations.get("cp1")
+    assert station is not None and station.min_security_profile == 2
+
+
+async def test_overview_shows_connectors_and_the_listeners_that_admit_the_station(
+    browser: Browser, deps: ApiDeps
+) -> None:
+    await deps.stations.upsert("cp1", StationWrite(min_security_profile=1))
+    await deps.stations.record_status(
+        "cp1", evse_id=1, connector_id=2, status="Occupied", timestamp=T0
+    )
+    page = await browser.get("/ui/stations/cp1")
+    assert re.search(r"<td>1</td><td>2</td><td><span[^>]*>Occupied</span>", page.text)
+    # Default listeners: 8081 profile 0, 8082 profile 1; profile 1 admits only the second.
+    assert "<dd>1 (port 8082, profile 1)</dd>" in page.text
+    live = await browser.get("/ui/stations/cp1/live")
+    assert live.text.lstrip().startswith('<section id="station-live" data-station="cp1"')
+
+
+async def test_delete_removes_the_station_and_closes_its_socket(
+    browser: Browser, deps: ApiDeps
+) -> None:
+    await deps.stations.upsert("cp1", StationWrite())
+    link = FakeLink("cp1")
+    await deps.connections.opened(link)
+    confirm = await browser.get("/ui/stations/cp1/delete")
+    assert "Delete station cp1?" in confirm.text
+
+    response = await browser.post("/ui/stations/cp1/delete", {})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/ui/stations?deleted=cp1"
+    listed = await browser.get(response.headers["location"])
+    assert '<p role="status" class="notice">Station cp1 deleted.</p>' in listed.text
+    assert await deps.stations.get("cp1") is None
+    assert link.closed_with == (1000, "Station deleted")
+    again = await browser.post("/ui/stations/cp1/delete", {})
+    assert again.status_code == 404
+
+
+async def test_bad_query_values_get_the_console_error_page(browser: Browser) -> None:
+    response = await browser.get("/ui/stations", params={"online": "maybe"})
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "This address has invalid parameters." in response.text
+    # The REST API keeps its JSON error body.
+    rest = await browser.client.get("/data/configuration/chargingStation", params={"limit": "x"})
+    assert rest.status_code == 400
+    assert rest.json()["code"] == "validation_failed"
+
+
+async def test_pages_load_only_assets_served_by_tourmaline(browser: Browser) -> None:
+    page = await browser.get("/ui/stations/new")
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    assets = [url for url in urls if url.startswith("/ui/static/")]
+    assert sorted(assets) == [
+        "/ui/static/console.css",
+        "/ui/static/console.js",
+        "/ui/static/htmx.min.js",
+        "/ui/static/pico.min.css",
+    ]
+    assert all(url.startswith(("/", "#")) and not url.startswith("//") for url in urls)
+    for asset in assets:
+        response = await browser.client.get(asset)
+        assert response.status_code == 200, asset
