@@ -29,6 +29,7 @@ __all__ = [
     "LogSettings",
     "OcppSettings",
     "Settings",
+    "TransactionSettings",
     "default_listeners",
     "load_settings",
 ]
@@ -117,6 +118,18 @@ class OcppSettings(BaseModel):
         return self
 
 
+class TransactionSettings(BaseModel):
+    """Charging sessions and their cost (interface.md §10.1, §10.6)."""
+
+    # Seconds between CostUpdated calls for each Accepted active transaction of a station
+    # connected to this instance; 0 turns the periodic CostUpdated off.
+    cost_updated_interval: float = Field(default=60.0, ge=0)
+    # interface.md §10.1: also answer `totalCost` on Updated events (always on Ended).
+    cost_on_meter_values: bool = False
+    # Most TransactionEvents and MeterValues committed together (services/batching.py).
+    max_batch: int = Field(default=200, ge=1)
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     format: Literal["console", "json"] = "console"
@@ -139,6 +152,7 @@ class Settings(BaseSettings):
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     ocpp: OcppSettings = Field(default_factory=OcppSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    transactions: TransactionSettings = Field(default_factory=TransactionSettings)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

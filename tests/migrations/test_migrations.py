@@ -40,6 +40,11 @@ APP_TABLES = {
     "station_request_counters",
     "status_notifications",
     "subscriptions",
+    "transactions",
+    "transaction_events",
+    "meter_values",
+    "tariffs",
+    "remote_requests",
 }
 
 

@@ -14,9 +14,13 @@ from tourmaline.db.models.device_model import (
     DeviceVariableCharacteristics,
 )
 from tourmaline.db.models.message_log import MessageLogEntry
+from tourmaline.db.models.meter_value import MeterValue
+from tourmaline.db.models.remote_request import RemoteRequest
 from tourmaline.db.models.report_request import ReportRequest, StationRequestCounter
 from tourmaline.db.models.station import STATION_ID_LENGTH, ChargingStation
 from tourmaline.db.models.subscription import Subscription
+from tourmaline.db.models.tariff import Tariff
+from tourmaline.db.models.transaction import Transaction, TransactionEvent
 
 __all__ = [
     "STATION_ID_LENGTH",
@@ -30,9 +34,14 @@ __all__ = [
     "DeviceVariableAttribute",
     "DeviceVariableCharacteristics",
     "MessageLogEntry",
+    "MeterValue",
+    "RemoteRequest",
     "ReportRequest",
     "StationCredential",
     "StationRequestCounter",
     "StatusNotification",
     "Subscription",
+    "Tariff",
+    "Transaction",
+    "TransactionEvent",
 ]
