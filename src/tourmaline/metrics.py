@@ -16,6 +16,7 @@ __all__ = [
     "MESSAGE_LOG_WRITTEN",
     "STATION_REPLACEMENTS",
     "TIMESTAMPS_WITHOUT_ZONE",
+    "TRANSACTION_EVENTS",
     "WRITER_FLUSH_FAILURES",
 ]
 
@@ -61,4 +62,10 @@ WRITER_FLUSH_FAILURES = Counter(
 TIMESTAMPS_WITHOUT_ZONE = Counter(
     "tourmaline_timestamps_without_zone",
     "Station date-times without a UTC offset, accepted as UTC (ocpp-rules.md §3.1).",
+)
+
+TRANSACTION_EVENTS = Counter(
+    "tourmaline_transaction_events",
+    "TransactionEvents answered (repeats included), by eventType (interface.md §10.1).",
+    ["event_type"],
 )

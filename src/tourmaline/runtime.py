@@ -35,16 +35,21 @@ from tourmaline.services.boot import BootService
 from tourmaline.services.callbacks import CallbackPoster
 from tourmaline.services.commands import CommandService
 from tourmaline.services.connections import ConnectionManager
+from tourmaline.services.cost_updates import CostUpdater
 from tourmaline.services.credentials import CredentialService
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
 from tourmaline.services.inbound import InboundPipeline
 from tourmaline.services.message_log import MessageLogQuery
-from tourmaline.services.ports import OutboundCheck
+from tourmaline.services.ports import IdTokenAuthorizer, OutboundCheck, ReservationUse
+from tourmaline.services.remote_requests import RemoteRequestQuery
 from tourmaline.services.reports import ReportService
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
+from tourmaline.services.tariffs import TariffService
 from tourmaline.services.tolerance import ToleranceReporter
+from tourmaline.services.transaction_query import TransactionQuery
+from tourmaline.services.transactions import NoTokenStoreAuthorizer, TransactionService
 from tourmaline.settings import Settings
 from tourmaline.transport.ws_server import OcppServer
 
@@ -77,6 +82,8 @@ class Runtime:
         clock: Clock | None = None,
         broker: Broker | None = None,
         registry: Registry | None = None,
+        id_token_authorizer: IdTokenAuthorizer | None = None,
+        reservations: ReservationUse | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -91,6 +98,17 @@ class Runtime:
         self.credentials = CredentialService(self.sessionmaker, self.clock)
         self.device_model = DeviceModelService(self.sessionmaker, self.clock, self.credentials)
         self.router = build_router(self.schemas, settings.ocpp)
+        self.tariffs = TariffService(self.sessionmaker, self.clock)
+        # TO WIRE (issue 4): `id_token_authorizer` is the ID-token service (interface.md §10.2)
+        # and `reservations` the reservation service (§10.4); until then tokens are answered by
+        # NoTokenStoreAuthorizer and reservationIds are not consumed.
+        self.transactions = TransactionService(
+            self.sessionmaker,
+            self.clock,
+            settings.transactions,
+            authorizer=id_token_authorizer or NoTokenStoreAuthorizer(),
+            reservations=reservations,
+        )
         self.gating = GatingService(
             self.sessionmaker,
             self.clock,
@@ -139,6 +157,14 @@ class Runtime:
             reports=self.reports,
             gating=self.gating,
             device_model=self.device_model,
+            transactions=self.transactions,
+        )
+        self.cost_updates = CostUpdater(
+            self.sessionmaker,
+            self.clock,
+            interval=settings.transactions.cost_updated_interval,
+            local_stations=self.connections.local_station_ids,
+            sender=self.commands,
         )
         authenticator = StationAuthenticatorImpl(self.stations, self.credentials)
         self.servers = {
@@ -167,6 +193,9 @@ class Runtime:
                 message_log=MessageLogQuery(self.sessionmaker),
                 device_model=self.device_model,
                 batch_limits=self.device_model.get_limit,
+                transactions=TransactionQuery(self.sessionmaker),
+                tariffs=self.tariffs,
+                remote_requests=RemoteRequestQuery(self.sessionmaker),
             )
         )
         self._api_server: uvicorn.Server | None = None
@@ -213,6 +242,7 @@ class Runtime:
         await self.broker.start()
         await self.subscriptions.start()
         await self.connections.start()
+        self.cost_updates.start()
         if serve_api:
             await self._start_api()
         for server in self.servers.values():
@@ -249,6 +279,7 @@ class Runtime:
     async def stop(self) -> None:
         """SIGTERM path (design.md §6): not ready, close sockets with 1001, flush, release."""
         self.ready = False
+        await self.cost_updates.stop()
         await self.commands.stop(grace=DRAIN_SECONDS)
         await self.reports.stop()
         for server in self.servers.values():

@@ -175,6 +175,11 @@ async def test_documented_paths_are_exactly_the_implemented_ones(
         "/data/ocpprouter/connection",
         "/data/ocpprouter/messages",
         "/data/ocpprouter/subscription",
+        "/data/transactions/transaction",
+        "/data/transactions/transactions",
+        "/data/transactions/meterValues",
+        "/data/transactions/tariff",
+        "/data/transactions/remoteRequests",
     }
 
 

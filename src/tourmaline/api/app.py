@@ -20,6 +20,7 @@ from tourmaline.api.routes import messages as message_routes
 from tourmaline.api.routes import monitoring as monitoring_routes
 from tourmaline.api.routes import password as password_routes
 from tourmaline.api.routes import subscriptions as subscription_routes
+from tourmaline.api.routes import transactions as transaction_routes
 from tourmaline.settings import ApiSettings
 
 __all__ = ["CORS_METHODS", "ApiDeps", "create_api"]
@@ -50,6 +51,7 @@ def create_api(deps: ApiDeps) -> FastAPI:
         app.include_router(module.router)
     for module in (monitoring_routes, password_routes):
         app.include_router(module.router)
+    app.include_router(transaction_routes.router)
     _add_middleware(app, deps.settings.api)
     return app
 

@@ -24,8 +24,11 @@ from tourmaline.services.connections import ConnectionManager
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.message_api import LimitLookup
 from tourmaline.services.message_log import MessageLogQuery
+from tourmaline.services.remote_requests import RemoteRequestQuery
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
+from tourmaline.services.tariffs import TariffService
+from tourmaline.services.transaction_query import TransactionQuery
 from tourmaline.settings import Settings
 
 __all__ = [
@@ -68,6 +71,10 @@ class ApiDeps:
     batch_limits: LimitLookup | None = None
     # Device model and password endpoint (issue 3, helper H).
     device_model: DeviceModelService | None = None
+    # Transactions, tariffs and remote-control answers (issue 4, transactions helper).
+    transactions: TransactionQuery | None = None
+    tariffs: TariffService | None = None
+    remote_requests: RemoteRequestQuery | None = None
 
 
 def get_deps(request: Request) -> ApiDeps:

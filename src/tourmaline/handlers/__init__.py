@@ -14,19 +14,30 @@ from tourmaline.handlers.device_model import (
     on_set_variables_result,
 )
 from tourmaline.handlers.provisioning import on_boot_notification
+from tourmaline.handlers.remote_control import (
+    on_change_availability_result,
+    on_clear_cache_result,
+    on_get_transaction_status_result,
+    on_request_start_transaction_result,
+    on_request_stop_transaction_result,
+    on_unlock_connector_result,
+)
 from tourmaline.handlers.reports import (
     on_notify_report,
     on_report_result,
     on_trigger_message_result,
 )
+from tourmaline.handlers.transactions import on_meter_values, on_transaction_event
 from tourmaline.ocpp.router import Router
 from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.ocpp.v201.models import (
     BootNotificationRequest,
     HeartbeatRequest,
+    MeterValuesRequest,
     NotifyEventRequest,
     NotifyReportRequest,
     StatusNotificationRequest,
+    TransactionEventRequest,
 )
 from tourmaline.services.context import StationContext
 from tourmaline.settings import OcppSettings
@@ -52,4 +63,12 @@ def build_router(schemas: SchemaRegistry, ocpp: OcppSettings) -> Router[StationC
     router.add_call_route("NotifyEvent", NotifyEventRequest, on_notify_event)
     router.add_result_route("GetVariables", on_get_variables_result)
     router.add_result_route("SetVariables", on_set_variables_result)
+    router.add_call_route("TransactionEvent", TransactionEventRequest, on_transaction_event)
+    router.add_call_route("MeterValues", MeterValuesRequest, on_meter_values)
+    router.add_result_route("RequestStartTransaction", on_request_start_transaction_result)
+    router.add_result_route("RequestStopTransaction", on_request_stop_transaction_result)
+    router.add_result_route("UnlockConnector", on_unlock_connector_result)
+    router.add_result_route("GetTransactionStatus", on_get_transaction_status_result)
+    router.add_result_route("ChangeAvailability", on_change_availability_result)
+    router.add_result_route("ClearCache", on_clear_cache_result)
     return router

@@ -16,6 +16,7 @@ from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
 from tourmaline.services.reports import ReportService
 from tourmaline.services.stations import StationService
+from tourmaline.services.transactions import TransactionService
 from tourmaline.settings import Settings
 
 __all__ = ["FollowUp", "Services", "StationContext"]
@@ -34,6 +35,8 @@ class Services:
     gating: GatingService | None
     # Device model store (interface.md §5); None when not wired.
     device_model: DeviceModelService | None = None
+    # Transactions, meter values and remote-control answers (interface.md §10.1, §10.5, §7.4).
+    transactions: TransactionService | None = None
 
 
 @dataclass(eq=False, slots=True)

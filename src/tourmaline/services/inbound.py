@@ -20,6 +20,7 @@ from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
 from tourmaline.services.reports import ReportService
 from tourmaline.services.stations import StationService
+from tourmaline.services.transactions import TransactionService
 from tourmaline.settings import Settings
 from tourmaline.transport.ports import Reply, StationLink
 
@@ -40,6 +41,7 @@ class InboundPipeline:
         reports: ReportService | None = None,
         gating: GatingService | None = None,
         device_model: DeviceModelService | None = None,
+        transactions: TransactionService | None = None,
     ) -> None:
         self._router = router
         self._settings = settings
@@ -51,6 +53,7 @@ class InboundPipeline:
             reports=reports,
             gating=gating,
             device_model=device_model,
+            transactions=transactions,
         )
 
     def context(

@@ -173,4 +173,6 @@ def test_route_table_holds_exactly_the_routed_actions() -> None:
         "NotifyEvent",
         "NotifyReport",
         "StatusNotification",
+        "TransactionEvent",
+        "MeterValues",
     }

@@ -1,0 +1,491 @@
+"""The database side of TransactionEvent (interface.md §10.1) for a whole group of events.
+
+`apply_events` handles every event of a group in the caller's transaction with a fixed number
+of statements, whatever the group's size: one read of the answers already given (idempotency
+per station, transactionId and seqNo), one read of the transactions concerned and of those
+holding the same EVSEs, one of the tariff, one for the tokens' other active transactions, then
+multi-row writes. The Batcher in services/transactions.py gives it every event that queued up
+while the previous group committed; events of one transaction are never in the same group, so
+each group sees the previous one's effects.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tourmaline.db.base import UTCDateTime
+from tourmaline.db.models import (
+    ChargingStation,
+    Connector,
+    MeterValue,
+    RemoteRequest,
+    Transaction,
+    TransactionEvent,
+)
+from tourmaline.ocpp.rpc import JsonObject
+from tourmaline.ocpp.v201.models.transaction_event import (
+    IdTokenType,
+    MeterValueType,
+    TransactionEventEnumType,
+    TransactionEventRequest,
+)
+from tourmaline.services.metering import energy_readings
+from tourmaline.services.ports import AuthorizationOutcome, ReservationUse
+from tourmaline.services.stations import dialect_insert
+from tourmaline.services.tariffs import Prices, current_prices
+from tourmaline.services.transaction_state import EventApplied, TxState, apply_event, supersede
+
+__all__ = [
+    "REMOTE_START_LINK_WINDOW",
+    "EventInput",
+    "EventOptions",
+    "apply_events",
+    "meter_value_rows",
+    "token_variants",
+]
+
+log = structlog.get_logger(__name__)
+
+_TX: Table = Transaction.__table__  # type: ignore[assignment]
+_EVENTS: Table = TransactionEvent.__table__  # type: ignore[assignment]
+_METER: Table = MeterValue.__table__  # type: ignore[assignment]
+_REMOTE: Table = RemoteRequest.__table__  # type: ignore[assignment]
+_STATIONS: Table = ChargingStation.__table__  # type: ignore[assignment]
+_CONNECTORS: Table = Connector.__table__  # type: ignore[assignment]
+
+STARTED = TransactionEventEnumType.started
+ENDED = TransactionEventEnumType.ended
+UPDATED = TransactionEventEnumType.updated
+
+# A RequestStartTransaction answer and the transaction carrying its remoteStartId are linked
+# when they arrive within this time of each other: ids are reused, old ones must not match.
+REMOTE_START_LINK_WINDOW = timedelta(minutes=5)
+
+TxKey = tuple[str, str]
+TokenKey = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    station_id: str
+    request: TransactionEventRequest
+    received_at: datetime
+    outcome: AuthorizationOutcome | None = None
+
+    @property
+    def key(self) -> TxKey:
+        return (self.station_id, self.request.transaction_info.transaction_id)
+
+
+@dataclass(frozen=True, slots=True)
+class EventOptions:
+    cost_on_meter_values: bool = False
+    reservations: ReservationUse | None = None
+
+
+@dataclass
+class _Group:
+    """What one group of events knows while it is applied, in memory."""
+
+    now: datetime
+    options: EventOptions
+    prices: Prices | None
+    states: dict[TxKey, TxState]
+    holders: dict[tuple[str, int], TxState] = field(default_factory=dict)
+    tokens: dict[TokenKey, set[TxKey]] = field(default_factory=lambda: defaultdict(set))
+    staged: list[tuple[TxState, dict[str, Any], list[MeterValueType]]] = field(default_factory=list)
+    remote_links: list[TxState] = field(default_factory=list)
+    connectors: set[tuple[str, int, int]] = field(default_factory=set)
+
+
+async def apply_events(
+    session: AsyncSession, events: list[EventInput], now: datetime, options: EventOptions
+) -> list[JsonObject]:
+    """The answer to each event, in order; keys (station, transactionId) are unique."""
+    answered = await _stored_answers(session, events)
+    fresh = [event for event in events if _event_key(event) not in answered]
+    if fresh:
+        group = await _load_group(session, fresh, now, options)
+        for event in fresh:
+            answered[_event_key(event)] = _apply(group, event)
+        await _write(session, group, fresh)
+    return [answered[_event_key(event)] for event in events]
+
+
+def _event_key(event: EventInput) -> tuple[str, str, int]:
+    return (*event.key, event.request.seq_no)
+
+
+async def _stored_answers(
+    session: AsyncSession, events: list[EventInput]
+) -> dict[tuple[str, str, int], JsonObject]:
+    keys = [_event_key(event) for event in events]
+    columns = (_EVENTS.c.station_id, _EVENTS.c.transaction_id, _EVENTS.c.seq_no)
+    query = select(*columns, _EVENTS.c.response).where(tuple_(*columns).in_(keys))
+    rows = await session.execute(query)
+    return {(row[0], row[1], row[2]): dict(row[3]) for row in rows}
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+async def _load_group(
+    session: AsyncSession, events: list[EventInput], now: datetime, options: EventOptions
+) -> _Group:
+    keys = [event.key for event in events]
+    evses = {(event.station_id, event.request.evse.id) for event in events if event.request.evse}
+    where: ColumnElement[bool] = tuple_(_TX.c.station_id, _TX.c.transaction_id).in_(keys)
+    if evses:
+        held = tuple_(_TX.c.station_id, _TX.c.evse_id).in_(list(evses))
+        where = or_(where, and_(_TX.c.is_active, held))
+    rows = await session.execute(select(_TX).where(where))
+    states = {state.key: state for state in map(TxState.from_row, rows)}
+    group = _Group(now, options, await current_prices(session), states)
+    for state in states.values():
+        _hold(group, state)
+    await _load_token_holders(session, group, events)
+    return group
+
+
+async def _load_token_holders(
+    session: AsyncSession, group: _Group, events: list[EventInput]
+) -> None:
+    """Active transactions of the tokens that start a transaction in this group (ConcurrentTx)."""
+    tokens = [e.request.id_token for e in events if _needs_concurrency_check(e)]
+    if not tokens:
+        return
+    variants = {variant for token in tokens if token for variant in token_variants(token.id_token)}
+    query = select(_TX.c.station_id, _TX.c.transaction_id, _TX.c.id_token, _TX.c.id_token_type)
+    query = query.where(_TX.c.is_active, _TX.c.id_token.in_(variants))
+    for row in await session.execute(query):
+        group.tokens[(row[2].casefold(), row[3])].add((row[0], row[1]))
+
+
+def token_variants(id_token: str) -> set[str]:
+    """IdToken is case-insensitive (OCPP 2.0.1 IdTokenType): the spellings an indexed lookup
+    tries, which covers the hex case of RFID UIDs."""
+    return {id_token, id_token.upper(), id_token.lower()}
+
+
+def _needs_concurrency_check(event: EventInput) -> bool:
+    outcome = event.outcome
+    return (
+        event.request.event_type is STARTED
+        and outcome is not None
+        and outcome.status == "Accepted"
+        and not outcome.concurrent_transaction
+    )
+
+
+# -- applying one event -----------------------------------------------------------------------
+
+
+def _apply(group: _Group, event: EventInput) -> JsonObject:
+    request = event.request
+    state = group.states.get(event.key) or _new_state(group, event)
+    info = _id_token_info(group, event)
+    old_evse, had_remote_start = state.evse_id, state.remote_start_id
+    applied = apply_event(state, request, energy_readings(request.meter_value or ()))
+    _remember_token(state, request.id_token, info)
+    _claim_evse(group, state, event, old_evse)
+    _track_tokens(group, state)
+    state.total_cost = state.price(group.prices)
+    state.updated_at = group.now
+    if state.remote_start_id is not None and had_remote_start is None:
+        group.remote_links.append(state)
+    if request.evse is not None and request.evse.connector_id is not None:
+        group.connectors.add((event.station_id, request.evse.id, request.evse.connector_id))
+    _log_irregularities(event, applied)
+    response = _response(group, state, request, info)
+    _stage_event(group, state, event, response)
+    return response
+
+
+def _new_state(group: _Group, event: EventInput) -> TxState:
+    state = TxState(*event.key, created_at=group.now, updated_at=group.now)
+    group.states[event.key] = state
+    return state
+
+
+def _id_token_info(group: _Group, event: EventInput) -> JsonObject | None:
+    if event.outcome is None:
+        return None
+    info = dict(event.outcome.id_token_info)
+    token = event.request.id_token
+    if token is not None and _needs_concurrency_check(event):
+        others = group.tokens.get((token.id_token.casefold(), token.type.value), set())
+        if others - {event.key}:
+            # interface.md §10.2: the token already holds an active transaction elsewhere.
+            info["status"] = "ConcurrentTx"
+    return info
+
+
+def _remember_token(state: TxState, token: IdTokenType | None, info: JsonObject | None) -> None:
+    """The first token presented authorizes the session; later ones (a stop token, a master
+    pass) are kept on their events."""
+    if token is None or state.id_token is not None:
+        return
+    state.id_token, state.id_token_type = token.id_token, token.type.value
+    state.authorization_status = None if info is None else str(info.get("status"))
+
+
+def _claim_evse(group: _Group, state: TxState, event: EventInput, old_evse: int | None) -> None:
+    """interface.md §10.1: one active transaction per EVSE."""
+    if old_evse is not None and group.holders.get((state.station_id, old_evse)) is state:
+        del group.holders[(state.station_id, old_evse)]
+    if not state.is_active or state.evse_id is None:
+        return
+    place = (state.station_id, state.evse_id)
+    holder = group.holders.get(place)
+    if holder is not None and holder is not state:
+        timestamp = event.request.timestamp
+        if event.request.event_type is STARTED or _starts_later(timestamp, holder):
+            supersede(holder, state, timestamp)
+            _track_tokens(group, holder)
+            log.warning(
+                "stale transaction superseded",
+                station_id=state.station_id,
+                evse_id=state.evse_id,
+                stale=holder.transaction_id,
+                newer=state.transaction_id,
+            )
+        else:
+            # An old replay for a transaction never seen: the EVSE stays with the newer one.
+            state.is_active = False
+            state.stopped_note = f"EVSE {state.evse_id} held by {holder.transaction_id}"
+            return
+    group.holders[place] = state
+
+
+def _starts_later(timestamp: datetime, holder: TxState) -> bool:
+    return holder.start_time is None or timestamp >= holder.start_time
+
+
+def _hold(group: _Group, state: TxState) -> None:
+    if state.is_active and state.evse_id is not None:
+        group.holders[(state.station_id, state.evse_id)] = state
+
+
+def _track_tokens(group: _Group, state: TxState) -> None:
+    if state.id_token is None or state.id_token_type is None:
+        return
+    holders = group.tokens[(state.id_token.casefold(), state.id_token_type)]
+    if state.is_active:
+        holders.add(state.key)
+    else:
+        holders.discard(state.key)
+
+
+def _log_irregularities(event: EventInput, applied: EventApplied) -> None:
+    if not applied.irregular:
+        return
+    log.info(
+        "transaction event irregular",
+        station_id=event.station_id,
+        transaction_id=event.key[1],
+        seq_no=event.request.seq_no,
+        seq_gap=applied.seq_gap,
+        out_of_order=applied.out_of_order,
+        after_end=applied.after_end,
+        refused_readings=applied.refused_readings,
+    )
+
+
+def _response(
+    group: _Group, state: TxState, request: TransactionEventRequest, info: JsonObject | None
+) -> JsonObject:
+    response: JsonObject = {}
+    if request.event_type is ENDED or (
+        request.event_type is UPDATED and group.options.cost_on_meter_values
+    ):
+        response["totalCost"] = state.total_cost
+    if info is not None:
+        response["idTokenInfo"] = info
+    return response
+
+
+def _stage_event(group: _Group, state: TxState, event: EventInput, response: JsonObject) -> None:
+    request = event.request
+    evse = request.evse
+    row = {
+        "station_id": event.station_id,
+        "transaction_id": event.key[1],
+        "seq_no": request.seq_no,
+        "event_type": request.event_type.value,
+        "timestamp": request.timestamp,
+        "received_at": event.received_at,
+        "trigger_reason": request.trigger_reason.value,
+        "offline": bool(request.offline),
+        "number_of_phases_used": request.number_of_phases_used,
+        "cable_max_current": request.cable_max_current,
+        "reservation_id": request.reservation_id,
+        "evse_id": evse.id if evse else None,
+        "connector_id": evse.connector_id if evse else None,
+        "id_token": _wire(request.id_token),
+        "transaction_info": _wire(request.transaction_info),
+        "response": response,
+    }
+    group.staged.append((state, row, request.meter_value or []))
+
+
+def _wire(model: Any) -> Any:
+    """As received: fields the station left out stay out (no schema defaults filled in)."""
+    if model is None:
+        return None
+    return model.model_dump(by_alias=True, exclude_unset=True, mode="json")
+
+
+def meter_value_rows(
+    station_id: str,
+    evse_id: int | None,
+    meter_values: list[MeterValueType],
+    **links: int | None,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "station_id": station_id,
+            "evse_id": evse_id,
+            "transaction_db_id": links.get("transaction_db_id"),
+            "transaction_event_id": links.get("transaction_event_id"),
+            "timestamp": meter_value.timestamp,
+            "sampled_value": [_wire(sample) for sample in meter_value.sampled_value],
+        }
+        for meter_value in meter_values
+    ]
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+async def _write(session: AsyncSession, group: _Group, events: list[EventInput]) -> None:
+    await _ensure_connectors(session, group)
+    await _save_states(session, group)
+    event_rows = [{**row, "transaction_db_id": state.db_id} for state, row, _ in group.staged]
+    event_ids = await _insert_returning(session, _EVENTS, event_rows)
+    meter_rows = [
+        row
+        for (state, _, meter_values), event_id in zip(group.staged, event_ids, strict=True)
+        for row in meter_value_rows(
+            state.station_id,
+            state.evse_id,
+            meter_values,
+            transaction_db_id=state.db_id,
+            transaction_event_id=event_id,
+        )
+    ]
+    if meter_rows:
+        await session.execute(_METER.insert(), meter_rows)
+    await _link_remote_starts(session, group)
+    await _consume_reservations(session, group, events)
+
+
+async def _ensure_connectors(session: AsyncSession, group: _Group) -> None:
+    """EVSE/connector records are created on demand (interface.md §10.1); the station row too,
+    since connectors belong to one."""
+    if not group.connectors:
+        return
+    stations = [{"id": station_id} for station_id in {c[0] for c in group.connectors}]
+    station_insert = dialect_insert(session, _STATIONS).values(
+        is_online=False, min_security_profile=0, created_at=group.now, updated_at=group.now
+    )
+    await session.execute(station_insert.on_conflict_do_nothing(), stations)
+    rows = [{"station_id": s, "evse_id": e, "connector_id": c} for s, e, c in group.connectors]
+    connector_insert = dialect_insert(session, _CONNECTORS).on_conflict_do_nothing()
+    await session.execute(connector_insert, rows)
+
+
+async def _save_states(session: AsyncSession, group: _Group) -> None:
+    changed = [state for state in group.states.values() if state.changed]
+    # Deactivations first: the partial unique index must never see two active rows per EVSE.
+    existing = sorted((s for s in changed if s.db_id is not None), key=lambda s: s.is_active)
+    if existing:
+        params = [{"b_id": s.db_id, **_bound(s.to_row())} for s in existing]
+        await session.execute(_STATE_UPDATE, params)
+    new = [state for state in changed if state.db_id is None]
+    if new:
+        ids = await _insert_returning(session, _TX, [state.to_row() for state in new])
+        for state, db_id in zip(new, ids, strict=True):
+            state.db_id = db_id
+
+
+async def _insert_returning(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]]
+) -> list[int]:
+    if not rows:
+        return []
+    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    result = await session.execute(statement, rows)
+    return list(result.scalars())
+
+
+def _bound(row: dict[str, Any]) -> dict[str, Any]:
+    return {f"b_{name}": value for name, value in row.items()}
+
+
+def _state_update() -> Any:
+    columns = [name for name in TxState.__dataclass_fields__ if name not in ("db_id", "changed")]
+    values: dict[str, Any] = {name: bindparam(f"b_{name}") for name in columns}
+    return update(_TX).where(_TX.c.id == bindparam("b_id")).values(values)
+
+
+_STATE_UPDATE = _state_update()
+
+
+async def _link_remote_starts(session: AsyncSession, group: _Group) -> None:
+    """The RequestStartTransaction answer recorded earlier gets its transaction (§7.4)."""
+    if not group.remote_links:
+        return
+    statement = (
+        update(_REMOTE)
+        .where(
+            _REMOTE.c.station_id == bindparam("b_station_id"),
+            _REMOTE.c.remote_start_id == bindparam("b_remote_start_id"),
+            _REMOTE.c.action == "RequestStartTransaction",
+            _REMOTE.c.status == "Accepted",
+            _REMOTE.c.transaction_id.is_(None),
+            _REMOTE.c.answered_at >= bindparam("b_since", type_=UTCDateTime()),
+        )
+        .values(transaction_id=bindparam("b_transaction_id"))
+    )
+    params = [
+        {
+            "b_station_id": state.station_id,
+            "b_remote_start_id": state.remote_start_id,
+            "b_transaction_id": state.transaction_id,
+            "b_since": group.now - REMOTE_START_LINK_WINDOW,
+        }
+        for state in group.remote_links
+    ]
+    await session.execute(statement, params)
+
+
+async def _consume_reservations(
+    session: AsyncSession, group: _Group, events: list[EventInput]
+) -> None:
+    reservations = group.options.reservations
+    if reservations is None:
+        return
+    for event in events:
+        reservation_id = event.request.reservation_id
+        if reservation_id is None:
+            continue
+        used = await reservations.consume(
+            session,
+            event.station_id,
+            reservation_id,
+            transaction_id=event.key[1],
+            now=event.received_at,
+        )
+        if not used:
+            log.info(
+                "reservation not consumed",
+                station_id=event.station_id,
+                reservation_id=reservation_id,
+            )
