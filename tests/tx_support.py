@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tourmaline.ocpp.rpc import JsonObject
-from tourmaline.ocpp.v201.models import MeterValuesRequest, TransactionEventRequest
 from tourmaline.services.ports import AuthorizationOutcome
 from tourmaline.sim.payloads import meter_values_payload, transaction_event_payload
 
@@ -35,16 +34,14 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def tx_event(
-    event_type: str, transaction_id: str, seq_no: int, **fields: Any
-) -> TransactionEventRequest:
+def tx_event(event_type: str, transaction_id: str, seq_no: int, **fields: Any) -> JsonObject:
+    """A TransactionEventRequest payload; events are a minute apart by default."""
     fields.setdefault("timestamp", at(seq_no * 60))
-    payload = transaction_event_payload(event_type, transaction_id, seq_no, **fields)
-    return TransactionEventRequest.model_validate(payload)
+    return transaction_event_payload(event_type, transaction_id, seq_no, **fields)
 
 
-def meter_values(evse_id: int, wh: float, seconds: float = 0) -> MeterValuesRequest:
-    return MeterValuesRequest.model_validate(meter_values_payload(evse_id, wh, at(seconds)))
+def meter_values(evse_id: int, wh: float, seconds: float = 0) -> JsonObject:
+    return meter_values_payload(evse_id, wh, at(seconds))
 
 
 @dataclass

@@ -107,6 +107,7 @@ class Runtime:
             self.clock,
             settings.transactions,
             authorizer=id_token_authorizer or NoTokenStoreAuthorizer(),
+            tariffs=self.tariffs,
             reservations=reservations,
         )
         self.gating = GatingService(

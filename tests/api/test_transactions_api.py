@@ -33,7 +33,10 @@ TOKEN = "04A2B3C4"
 @pytest.fixture
 def transactions(sessionmaker: async_sessionmaker[AsyncSession]) -> TransactionService:
     book = TokenBook({TOKEN: ("Accepted", False)})
-    return TransactionService(sessionmaker, FixedClock(), TransactionSettings(), authorizer=book)
+    tariffs = TariffService(sessionmaker, FixedClock())
+    return TransactionService(
+        sessionmaker, FixedClock(), TransactionSettings(), authorizer=book, tariffs=tariffs
+    )
 
 
 @pytest.fixture
@@ -141,6 +144,7 @@ async def test_meter_values_of_a_transaction_or_of_the_station(
 
     assert [m["sampledValue"][0]["value"] for m in of_tx.json()] == [0, 3500]
     assert [(m["evseId"], m["transactionEventId"]) for m in alone.json()] == [(0, None)]
+    assert [(m["seqNo"], m["evseId"]) for m in of_tx.json()] == [(0, 1), (1, 1)]
     assert unknown.status_code == 404
     assert error_of(unknown)["code"] == "transaction_not_found"
 

@@ -33,11 +33,9 @@ from tourmaline.ocpp.schemas import SchemaRegistry
 from tourmaline.ocpp.v201.models import (
     BootNotificationRequest,
     HeartbeatRequest,
-    MeterValuesRequest,
     NotifyEventRequest,
     NotifyReportRequest,
     StatusNotificationRequest,
-    TransactionEventRequest,
 )
 from tourmaline.services.context import StationContext
 from tourmaline.settings import OcppSettings
@@ -63,8 +61,8 @@ def build_router(schemas: SchemaRegistry, ocpp: OcppSettings) -> Router[StationC
     router.add_call_route("NotifyEvent", NotifyEventRequest, on_notify_event)
     router.add_result_route("GetVariables", on_get_variables_result)
     router.add_result_route("SetVariables", on_set_variables_result)
-    router.add_call_route("TransactionEvent", TransactionEventRequest, on_transaction_event)
-    router.add_call_route("MeterValues", MeterValuesRequest, on_meter_values)
+    router.add_call_route("TransactionEvent", None, on_transaction_event)
+    router.add_call_route("MeterValues", None, on_meter_values)
     router.add_result_route("RequestStartTransaction", on_request_start_transaction_result)
     router.add_result_route("RequestStopTransaction", on_request_stop_transaction_result)
     router.add_result_route("UnlockConnector", on_unlock_connector_result)

@@ -127,11 +127,34 @@ async def _advance_id_sequence(session: AsyncSession) -> None:
 
 
 class TariffService:
-    """CRUD for the tariff routes; also the evdriver side's `TariffPrices` port."""
+    """CRUD for the tariff routes; the applicable prices for the cost of sessions; also the
+    evdriver side's `TariffPrices` port.
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    The applicable prices are kept for `cache_seconds`, so a busy TransactionEvent path does
+    not read the tariff for every group of events; a change made through this service applies
+    at once, one made through another instance within `cache_seconds`.
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        cache_seconds: float = 5.0,
+    ) -> None:
         self._sessionmaker = sessionmaker
         self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._cached: tuple[float, Prices | None] | None = None
+
+    async def current_prices(self) -> Prices | None:
+        now = self._clock.monotonic()
+        if self._cached is not None and now < self._cached[0]:
+            return self._cached[1]
+        async with self._sessionmaker() as session:
+            prices = await current_prices(session)
+        self._cached = (now + self._cache_seconds, prices)
+        return prices
 
     async def put(self, write: TariffWrite) -> TariffView:
         now = self._clock.now()
@@ -147,7 +170,9 @@ class TariffService:
             await session.flush()
             if write.id is not None:
                 await _advance_id_sequence(session)
-            return TariffView.model_validate(row)
+            view = TariffView.model_validate(row)
+        self._cached = None
+        return view
 
     async def list(self, tariff_id: int | None = None) -> builtins.list[TariffView]:
         query = select(Tariff).order_by(Tariff.id)
@@ -163,9 +188,9 @@ class TariffService:
             statement = statement.where(Tariff.id == tariff_id)
         async with self._sessionmaker.begin() as session:
             result = await session.execute(statement)
-            return int(getattr(result, "rowcount", 0) or 0)
+        self._cached = None
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def price_per_kwh(self) -> Decimal | None:
-        async with self._sessionmaker() as session:
-            prices = await current_prices(session)
+        prices = await self.current_prices()
         return None if prices is None else prices.per_kwh

@@ -34,8 +34,11 @@ class IdTokenView(_View):
 
 
 class MeterValueView(_View):
-    id: int
+    """One OCPP MeterValueType with where it came from: a transaction's event (its id and
+    seqNo), or a stand-alone MeterValues message (both null)."""
+
     transaction_event_id: int | None = Field(alias="transactionEventId")
+    seq_no: int | None = Field(alias="seqNo")
     evse_id: int | None = Field(alias="evseId")
     timestamp: datetime
     sampled_value: list[Any] = Field(alias="sampledValue")
@@ -43,12 +46,25 @@ class MeterValueView(_View):
     @classmethod
     def of(cls, row: MeterValue) -> MeterValueView:
         return cls(
-            id=row.id,
-            transaction_event_id=row.transaction_event_id,
+            transaction_event_id=None,
+            seq_no=None,
             evse_id=row.evse_id,
             timestamp=row.timestamp,
             sampled_value=row.sampled_value,
         )
+
+    @classmethod
+    def of_event(cls, event: TransactionEvent, evse_id: int | None) -> list[MeterValueView]:
+        return [
+            cls(
+                transaction_event_id=event.id,
+                seq_no=event.seq_no,
+                evse_id=evse_id,
+                timestamp=value["timestamp"],
+                sampled_value=value["sampledValue"],
+            )
+            for value in event.meter_value or ()
+        ]
 
 
 class TransactionEventView(_View):
@@ -65,11 +81,11 @@ class TransactionEventView(_View):
     evse: dict[str, int] | None
     id_token: dict[str, Any] | None = Field(alias="idToken")
     transaction_info: dict[str, Any] = Field(alias="transactionInfo")
-    meter_value: list[MeterValueView] = Field(alias="meterValue")
+    meter_value: list[dict[str, Any]] | None = Field(alias="meterValue")
     response: dict[str, Any]
 
     @classmethod
-    def of(cls, row: TransactionEvent, meter: list[MeterValueView]) -> TransactionEventView:
+    def of(cls, row: TransactionEvent) -> TransactionEventView:
         evse = None if row.evse_id is None else {"id": row.evse_id}
         if evse is not None and row.connector_id is not None:
             evse["connectorId"] = row.connector_id
@@ -87,7 +103,7 @@ class TransactionEventView(_View):
             evse=evse,
             id_token=row.id_token,
             transaction_info=row.transaction_info,
-            meter_value=meter,
+            meter_value=row.meter_value,
             response=row.response,
         )
 
@@ -163,18 +179,12 @@ class TransactionQuery:
             row = await _find(session, station_id, transaction_id)
             if row is None:
                 return None
-            meter = await _meter_values(session, row.id)
-            events = await session.scalars(
-                select(TransactionEvent)
-                .where(TransactionEvent.transaction_db_id == row.id)
-                .order_by(TransactionEvent.seq_no, TransactionEvent.timestamp, TransactionEvent.id)
-            )
-            by_event: dict[int | None, list[MeterValueView]] = {}
-            for value in meter:
-                by_event.setdefault(value.transaction_event_id, []).append(value)
-            event_views = [TransactionEventView.of(e, by_event.get(e.id, [])) for e in events]
-        fields = TransactionView.fields_of(row)
-        return TransactionDetailView(**fields, transaction_events=event_views, meter_values=meter)
+            events = await _events(session, row.id)
+        return TransactionDetailView(
+            **TransactionView.fields_of(row),
+            transaction_events=[TransactionEventView.of(event) for event in events],
+            meter_values=_meter_values(events, row.evse_id),
+        )
 
     async def search(self, where: TransactionFilter) -> list[TransactionView]:
         async with self._sessionmaker() as session:
@@ -187,7 +197,9 @@ class TransactionQuery:
         """The session's meter values in time order, or None for an unknown transaction."""
         async with self._sessionmaker() as session:
             row = await _find(session, station_id, transaction_id)
-            return None if row is None else await _meter_values(session, row.id)
+            if row is None:
+                return None
+            return _meter_values(await _events(session, row.id), row.evse_id)
 
     async def station_meter_values(
         self, station_id: str, *, evse_id: int | None, limit: int, offset: int
@@ -195,7 +207,7 @@ class TransactionQuery:
         """Stand-alone MeterValues (no transaction), newest first."""
         query = (
             select(MeterValue)
-            .where(MeterValue.station_id == station_id, MeterValue.transaction_db_id.is_(None))
+            .where(MeterValue.station_id == station_id)
             .order_by(MeterValue.timestamp.desc(), MeterValue.id.desc())
             .limit(limit)
             .offset(offset)
@@ -214,13 +226,20 @@ async def _find(session: AsyncSession, station_id: str, transaction_id: str) -> 
     return found
 
 
-async def _meter_values(session: AsyncSession, transaction_db_id: int) -> list[MeterValueView]:
+async def _events(session: AsyncSession, transaction_db_id: int) -> list[TransactionEvent]:
+    """In seqNo order (interface.md §10.1), whatever order they arrived in."""
     query = (
-        select(MeterValue)
-        .where(MeterValue.transaction_db_id == transaction_db_id)
-        .order_by(MeterValue.timestamp, MeterValue.id)
+        select(TransactionEvent)
+        .where(TransactionEvent.transaction_db_id == transaction_db_id)
+        .order_by(TransactionEvent.seq_no, TransactionEvent.timestamp, TransactionEvent.id)
     )
-    return [MeterValueView.of(row) for row in await session.scalars(query)]
+    return list(await session.scalars(query))
+
+
+def _meter_values(events: list[TransactionEvent], evse_id: int | None) -> list[MeterValueView]:
+    """Every meter value of the events, in time order."""
+    values = [value for event in events for value in MeterValueView.of_event(event, evse_id)]
+    return sorted(values, key=lambda value: value.timestamp)
 
 
 def _search(where: TransactionFilter) -> Select[Transaction]:

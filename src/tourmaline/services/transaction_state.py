@@ -23,7 +23,7 @@ from tourmaline.ocpp.v201.models.transaction_event import (
 from tourmaline.services.metering import EnergyReading, MeterTotals
 from tourmaline.services.tariffs import Prices, session_cost
 
-__all__ = ["EventApplied", "TxState", "apply_event", "supersede"]
+__all__ = ["EventApplied", "TxState", "add_seq_no", "apply_event", "supersede"]
 
 STARTED = TransactionEventEnumType.started
 ENDED = TransactionEventEnumType.ended
@@ -61,6 +61,7 @@ class TxState:
     total_kwh: float = 0.0
     total_cost: float | None = None
     last_seq_no: int | None = None
+    seq_ranges: list[list[int]] = field(default_factory=list)
     event_count: int = 0
     changed: bool = field(default=False, compare=False)
 
@@ -72,6 +73,11 @@ class TxState:
     def to_row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _COLUMNS}
 
+    @staticmethod
+    def columns() -> tuple[str, ...]:
+        """The `transactions` columns this state holds (all but `id`)."""
+        return _COLUMNS
+
     @property
     def key(self) -> tuple[str, str]:
         return (self.station_id, self.transaction_id)
@@ -79,6 +85,9 @@ class TxState:
     @property
     def has_ended(self) -> bool:
         return self.ended_seq_no is not None
+
+    def has_seq_no(self, seq_no: int) -> bool:
+        return any(first <= seq_no <= last for first, last in self.seq_ranges)
 
     def charging_seconds(self, until: datetime | None = None) -> float:
         """timeSpentCharging when reported, else the elapsed time (tariffs.py)."""
@@ -134,6 +143,7 @@ def apply_event(
 
 def _track_seq_no(state: TxState, seq_no: int) -> str:
     state.event_count += 1
+    state.seq_ranges = add_seq_no(state.seq_ranges, seq_no)
     last = state.last_seq_no
     if last is None or seq_no > last:
         state.last_seq_no = seq_no
@@ -179,6 +189,17 @@ def _end(state: TxState, event: TransactionEventRequest) -> None:
     state.end_time = event.timestamp
     state.stopped_reason = reason.value if reason is not None else DEFAULT_STOPPED_REASON
     state.ended_seq_no = event.seq_no
+
+
+def add_seq_no(ranges: list[list[int]], seq_no: int) -> list[list[int]]:
+    """`ranges` with `seq_no` added, adjacent ranges merged."""
+    merged: list[list[int]] = []
+    for first, last in sorted([*ranges, [seq_no, seq_no]]):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return merged
 
 
 def supersede(stale: TxState, newer: TxState, at: datetime) -> None:

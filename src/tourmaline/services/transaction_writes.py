@@ -24,7 +24,6 @@ from tourmaline.db.base import UTCDateTime
 from tourmaline.db.models import (
     ChargingStation,
     Connector,
-    MeterValue,
     RemoteRequest,
     Transaction,
     TransactionEvent,
@@ -32,14 +31,13 @@ from tourmaline.db.models import (
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.ocpp.v201.models.transaction_event import (
     IdTokenType,
-    MeterValueType,
     TransactionEventEnumType,
     TransactionEventRequest,
 )
 from tourmaline.services.metering import energy_readings
 from tourmaline.services.ports import AuthorizationOutcome, ReservationUse
 from tourmaline.services.stations import dialect_insert
-from tourmaline.services.tariffs import Prices, current_prices
+from tourmaline.services.tariffs import Prices
 from tourmaline.services.transaction_state import EventApplied, TxState, apply_event, supersede
 
 __all__ = [
@@ -47,7 +45,6 @@ __all__ = [
     "EventInput",
     "EventOptions",
     "apply_events",
-    "meter_value_rows",
     "token_variants",
 ]
 
@@ -55,7 +52,6 @@ log = structlog.get_logger(__name__)
 
 _TX: Table = Transaction.__table__  # type: ignore[assignment]
 _EVENTS: Table = TransactionEvent.__table__  # type: ignore[assignment]
-_METER: Table = MeterValue.__table__  # type: ignore[assignment]
 _REMOTE: Table = RemoteRequest.__table__  # type: ignore[assignment]
 _STATIONS: Table = ChargingStation.__table__  # type: ignore[assignment]
 _CONNECTORS: Table = Connector.__table__  # type: ignore[assignment]
@@ -74,7 +70,10 @@ TokenKey = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class EventInput:
+    """One event: the validated payload as received (what is stored) and its model."""
+
     station_id: str
+    payload: JsonObject
     request: TransactionEventRequest
     received_at: datetime
     outcome: AuthorizationOutcome | None = None
@@ -100,21 +99,27 @@ class _Group:
     states: dict[TxKey, TxState]
     holders: dict[tuple[str, int], TxState] = field(default_factory=dict)
     tokens: dict[TokenKey, set[TxKey]] = field(default_factory=lambda: defaultdict(set))
-    staged: list[tuple[TxState, dict[str, Any], list[MeterValueType]]] = field(default_factory=list)
+    staged: list[tuple[TxState, dict[str, Any]]] = field(default_factory=list)
     remote_links: list[TxState] = field(default_factory=list)
     connectors: set[tuple[str, int, int]] = field(default_factory=set)
 
 
 async def apply_events(
-    session: AsyncSession, events: list[EventInput], now: datetime, options: EventOptions
+    session: AsyncSession,
+    events: list[EventInput],
+    now: datetime,
+    options: EventOptions,
+    prices: Prices | None,
 ) -> list[JsonObject]:
     """The answer to each event, in order; keys (station, transactionId) are unique."""
-    answered = await _stored_answers(session, events)
+    if not events:
+        return []
+    group = await _load_group(session, events, now, options, prices)
+    answered = await _stored_answers(session, group, events)
     fresh = [event for event in events if _event_key(event) not in answered]
+    for event in fresh:
+        answered[_event_key(event)] = _apply(group, event)
     if fresh:
-        group = await _load_group(session, fresh, now, options)
-        for event in fresh:
-            answered[_event_key(event)] = _apply(group, event)
         await _write(session, group, fresh)
     return [answered[_event_key(event)] for event in events]
 
@@ -124,20 +129,31 @@ def _event_key(event: EventInput) -> tuple[str, str, int]:
 
 
 async def _stored_answers(
-    session: AsyncSession, events: list[EventInput]
+    session: AsyncSession, group: _Group, events: list[EventInput]
 ) -> dict[tuple[str, str, int], JsonObject]:
-    keys = [_event_key(event) for event in events]
-    columns = (_EVENTS.c.station_id, _EVENTS.c.transaction_id, _EVENTS.c.seq_no)
-    query = select(*columns, _EVENTS.c.response).where(tuple_(*columns).in_(keys))
+    """The answers already given to repeated events: only those need reading."""
+    repeated = {}
+    for event in events:
+        state = group.states.get(event.key)
+        if state is not None and state.db_id is not None and state.has_seq_no(event.request.seq_no):
+            repeated[(state.db_id, event.request.seq_no)] = _event_key(event)
+    if not repeated:
+        return {}
+    columns = (_EVENTS.c.transaction_db_id, _EVENTS.c.seq_no)
+    query = select(*columns, _EVENTS.c.response).where(tuple_(*columns).in_(list(repeated)))
     rows = await session.execute(query)
-    return {(row[0], row[1], row[2]): dict(row[3]) for row in rows}
+    return {repeated[(row[0], row[1])]: dict(row[2]) for row in rows}
 
 
 # -- loading ----------------------------------------------------------------------------------
 
 
 async def _load_group(
-    session: AsyncSession, events: list[EventInput], now: datetime, options: EventOptions
+    session: AsyncSession,
+    events: list[EventInput],
+    now: datetime,
+    options: EventOptions,
+    prices: Prices | None,
 ) -> _Group:
     keys = [event.key for event in events]
     evses = {(event.station_id, event.request.evse.id) for event in events if event.request.evse}
@@ -147,7 +163,7 @@ async def _load_group(
         where = or_(where, and_(_TX.c.is_active, held))
     rows = await session.execute(select(_TX).where(where))
     states = {state.key: state for state in map(TxState.from_row, rows)}
-    group = _Group(now, options, await current_prices(session), states)
+    group = _Group(now, options, prices, states)
     for state in states.values():
         _hold(group, state)
     await _load_token_holders(session, group, events)
@@ -191,7 +207,8 @@ def _apply(group: _Group, event: EventInput) -> JsonObject:
     request = event.request
     state = group.states.get(event.key) or _new_state(group, event)
     info = _id_token_info(group, event)
-    old_evse, had_remote_start = state.evse_id, state.remote_start_id
+    old_evse, old_connector = state.evse_id, state.connector_id
+    had_remote_start = state.remote_start_id
     applied = apply_event(state, request, energy_readings(request.meter_value or ()))
     _remember_token(state, request.id_token, info)
     _claim_evse(group, state, event, old_evse)
@@ -200,12 +217,17 @@ def _apply(group: _Group, event: EventInput) -> JsonObject:
     state.updated_at = group.now
     if state.remote_start_id is not None and had_remote_start is None:
         group.remote_links.append(state)
-    if request.evse is not None and request.evse.connector_id is not None:
-        group.connectors.add((event.station_id, request.evse.id, request.evse.connector_id))
+    if (state.evse_id, state.connector_id) != (old_evse, old_connector):
+        _record_connector(group, state)
     _log_irregularities(event, applied)
     response = _response(group, state, request, info)
     _stage_event(group, state, event, response)
     return response
+
+
+def _record_connector(group: _Group, state: TxState) -> None:
+    if state.evse_id is not None and state.connector_id is not None:
+        group.connectors.add((state.station_id, state.evse_id, state.connector_id))
 
 
 def _new_state(group: _Group, event: EventInput) -> TxState:
@@ -312,7 +334,7 @@ def _response(
 
 
 def _stage_event(group: _Group, state: TxState, event: EventInput, response: JsonObject) -> None:
-    request = event.request
+    request, payload = event.request, event.payload
     evse = request.evse
     row = {
         "station_id": event.station_id,
@@ -328,37 +350,12 @@ def _stage_event(group: _Group, state: TxState, event: EventInput, response: Jso
         "reservation_id": request.reservation_id,
         "evse_id": evse.id if evse else None,
         "connector_id": evse.connector_id if evse else None,
-        "id_token": _wire(request.id_token),
-        "transaction_info": _wire(request.transaction_info),
+        "id_token": payload.get("idToken"),
+        "transaction_info": payload["transactionInfo"],
+        "meter_value": payload.get("meterValue"),
         "response": response,
     }
-    group.staged.append((state, row, request.meter_value or []))
-
-
-def _wire(model: Any) -> Any:
-    """As received: fields the station left out stay out (no schema defaults filled in)."""
-    if model is None:
-        return None
-    return model.model_dump(by_alias=True, exclude_unset=True, mode="json")
-
-
-def meter_value_rows(
-    station_id: str,
-    evse_id: int | None,
-    meter_values: list[MeterValueType],
-    **links: int | None,
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "station_id": station_id,
-            "evse_id": evse_id,
-            "transaction_db_id": links.get("transaction_db_id"),
-            "transaction_event_id": links.get("transaction_event_id"),
-            "timestamp": meter_value.timestamp,
-            "sampled_value": [_wire(sample) for sample in meter_value.sampled_value],
-        }
-        for meter_value in meter_values
-    ]
+    group.staged.append((state, row))
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -367,21 +364,8 @@ def meter_value_rows(
 async def _write(session: AsyncSession, group: _Group, events: list[EventInput]) -> None:
     await _ensure_connectors(session, group)
     await _save_states(session, group)
-    event_rows = [{**row, "transaction_db_id": state.db_id} for state, row, _ in group.staged]
-    event_ids = await _insert_returning(session, _EVENTS, event_rows)
-    meter_rows = [
-        row
-        for (state, _, meter_values), event_id in zip(group.staged, event_ids, strict=True)
-        for row in meter_value_rows(
-            state.station_id,
-            state.evse_id,
-            meter_values,
-            transaction_db_id=state.db_id,
-            transaction_event_id=event_id,
-        )
-    ]
-    if meter_rows:
-        await session.execute(_METER.insert(), meter_rows)
+    event_rows = [{**row, "transaction_db_id": state.db_id} for state, row in group.staged]
+    await session.execute(_EVENTS.insert(), event_rows)
     await _link_remote_starts(session, group)
     await _consume_reservations(session, group, events)
 
@@ -406,36 +390,38 @@ async def _save_states(session: AsyncSession, group: _Group) -> None:
     # Deactivations first: the partial unique index must never see two active rows per EVSE.
     existing = sorted((s for s in changed if s.db_id is not None), key=lambda s: s.is_active)
     if existing:
-        params = [{"b_id": s.db_id, **_bound(s.to_row())} for s in existing]
+        params = [_update_params(state) for state in existing]
         await session.execute(_STATE_UPDATE, params)
     new = [state for state in changed if state.db_id is None]
     if new:
-        ids = await _insert_returning(session, _TX, [state.to_row() for state in new])
-        for state, db_id in zip(new, ids, strict=True):
-            state.db_id = db_id
+        await _insert_transactions(session, new)
 
 
-async def _insert_returning(
-    session: AsyncSession, table: Table, rows: list[dict[str, Any]]
-) -> list[int]:
-    if not rows:
-        return []
-    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-    result = await session.execute(statement, rows)
-    return list(result.scalars())
+async def _insert_transactions(session: AsyncSession, states: list[TxState]) -> None:
+    """One multi-row INSERT; ids are matched back by (station, transactionId), because asking
+    for them in parameter order makes SQLAlchemy fall back to one INSERT per row on SQLite."""
+    statement = _TX.insert().returning(_TX.c.id, _TX.c.station_id, _TX.c.transaction_id)
+    result = await session.execute(statement, [state.to_row() for state in states])
+    ids = {(row[1], row[2]): row[0] for row in result}
+    for state in states:
+        state.db_id = ids[state.key]
 
 
-def _bound(row: dict[str, Any]) -> dict[str, Any]:
-    return {f"b_{name}": value for name, value in row.items()}
+# Every column an event may change: the identity and creation time never do.
+_MUTABLE = tuple(
+    name for name in TxState.columns() if name not in ("station_id", "transaction_id", "created_at")
+)
+_STATE_UPDATE = (
+    update(_TX)
+    .where(_TX.c.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}") for name in _MUTABLE})
+)
 
 
-def _state_update() -> Any:
-    columns = [name for name in TxState.__dataclass_fields__ if name not in ("db_id", "changed")]
-    values: dict[str, Any] = {name: bindparam(f"b_{name}") for name in columns}
-    return update(_TX).where(_TX.c.id == bindparam("b_id")).values(values)
-
-
-_STATE_UPDATE = _state_update()
+def _update_params(state: TxState) -> dict[str, Any]:
+    params = {f"b_{name}": getattr(state, name) for name in _MUTABLE}
+    params["b_id"] = state.db_id
+    return params
 
 
 async def _link_remote_starts(session: AsyncSession, group: _Group) -> None:

@@ -24,18 +24,19 @@ from tourmaline.db.models import MeterValue, Transaction
 from tourmaline.metrics import TRANSACTION_EVENTS
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.ocpp.v201.models import MeterValuesRequest, TransactionEventRequest
-from tourmaline.ocpp.v201.models.transaction_event import MeterValueType
 from tourmaline.services.batching import Batcher
 from tourmaline.services.ports import AuthorizationOutcome, IdTokenAuthorizer, ReservationUse
 from tourmaline.services.remote_requests import RemoteResult, record_remote_result
+from tourmaline.services.tariffs import TariffService
 from tourmaline.services.transaction_writes import (
     EventInput,
     EventOptions,
     apply_events,
-    meter_value_rows,
     token_variants,
 )
 from tourmaline.settings import TransactionSettings
+
+_EVENT_TYPES = ("Started", "Updated", "Ended")
 
 __all__ = ["NoTokenStoreAuthorizer", "TransactionService"]
 
@@ -43,6 +44,7 @@ log = structlog.get_logger(__name__)
 
 _TX: Table = Transaction.__table__  # type: ignore[assignment]
 _METER: Table = MeterValue.__table__  # type: ignore[assignment]
+_EVENTS_ANSWERED = {kind: TRANSACTION_EVENTS.labels(event_type=kind) for kind in _EVENT_TYPES}
 
 
 class NoTokenStoreAuthorizer:
@@ -58,13 +60,11 @@ class NoTokenStoreAuthorizer:
 
 
 @dataclass(frozen=True, slots=True)
-class _MeterInput:
-    station_id: str
-    evse_id: int
-    meter_values: list[MeterValueType]
+class _MeterRows:
+    rows: list[dict[str, Any]]
 
 
-_Work = EventInput | _MeterInput | RemoteResult
+_Work = EventInput | _MeterRows | RemoteResult
 
 
 def _key(work: _Work) -> Hashable:
@@ -84,24 +84,26 @@ class TransactionService:
         settings: TransactionSettings,
         *,
         authorizer: IdTokenAuthorizer,
+        tariffs: TariffService,
         reservations: ReservationUse | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._authorizer = authorizer
+        self._tariffs = tariffs
         self._options = EventOptions(settings.cost_on_meter_values, reservations)
         self._batcher: Batcher[_Work, Any] = Batcher(
             self._commit, key=_key, max_batch=settings.max_batch
         )
 
-    async def on_transaction_event(
-        self, station_id: str, request: TransactionEventRequest
-    ) -> JsonObject:
-        """interface.md §10.1; the answer is sent again, unchanged, to a repeated event."""
+    async def on_transaction_event(self, station_id: str, payload: JsonObject) -> JsonObject:
+        """interface.md §10.1 for a schema-valid TransactionEventRequest payload, which is
+        stored as received; a repeated event gets its first answer again, unchanged."""
+        request = TransactionEventRequest.model_validate(payload)
         outcome = await self._authorize(station_id, request)
-        work = EventInput(station_id, request, self._clock.now(), outcome)
+        work = EventInput(station_id, payload, request, self._clock.now(), outcome)
         answer: JsonObject = await self._batcher.submit(work)
-        TRANSACTION_EVENTS.labels(event_type=request.event_type.value).inc()
+        _EVENTS_ANSWERED[request.event_type.value].inc()
         return answer
 
     async def _authorize(
@@ -114,10 +116,20 @@ class TransactionService:
         evse_id = request.evse.id if request.evse is not None else None
         return await self._authorizer.authorize(station_id, wire, evse_id=evse_id)
 
-    async def on_meter_values(self, station_id: str, request: MeterValuesRequest) -> None:
-        """interface.md §10.5: stored against the EVSE, not a transaction."""
-        meter_values: list[Any] = list(request.meter_value)
-        await self._batcher.submit(_MeterInput(station_id, request.evse_id, meter_values))
+    async def on_meter_values(self, station_id: str, payload: JsonObject) -> None:
+        """interface.md §10.5: a schema-valid MeterValuesRequest payload, stored as received
+        against the EVSE, not a transaction."""
+        request = MeterValuesRequest.model_validate(payload)
+        rows = [
+            {
+                "station_id": station_id,
+                "evse_id": request.evse_id,
+                "timestamp": meter_value.timestamp,
+                "sampled_value": raw["sampledValue"],
+            }
+            for meter_value, raw in zip(request.meter_value, payload["meterValue"], strict=True)
+        ]
+        await self._batcher.submit(_MeterRows(rows))
 
     async def record_remote_result(
         self, station_id: str, action: str, request: JsonObject, response: JsonObject
@@ -138,22 +150,15 @@ class TransactionService:
             return bool(await session.scalar(query))
 
     async def _commit(self, work: list[_Work]) -> list[Any]:
+        events = [item for item in work if isinstance(item, EventInput)]
+        prices = await self._tariffs.current_prices() if events else None
         async with self._sessionmaker.begin() as session:
             now = self._clock.now()
-            events = [item for item in work if isinstance(item, EventInput)]
-            answers = iter(await apply_events(session, events, now, self._options))
-            await _insert_meter_values(session, [w for w in work if isinstance(w, _MeterInput)])
+            answers = iter(await apply_events(session, events, now, self._options, prices))
+            meter_rows = [row for item in work if isinstance(item, _MeterRows) for row in item.rows]
+            if meter_rows:
+                await session.execute(_METER.insert(), meter_rows)
             for item in work:
                 if isinstance(item, RemoteResult):
                     await record_remote_result(session, item)
             return [next(answers) if isinstance(item, EventInput) else None for item in work]
-
-
-async def _insert_meter_values(session: AsyncSession, inputs: list[_MeterInput]) -> None:
-    rows = [
-        row
-        for item in inputs
-        for row in meter_value_rows(item.station_id, item.evse_id, item.meter_values)
-    ]
-    if rows:
-        await session.execute(_METER.insert(), rows)

@@ -47,10 +47,11 @@ async def test_each_accepted_active_transaction_of_a_local_station_gets_its_cost
 ) -> None:
     clock = FakeClock(T0)
     book = TokenBook({TOKEN: ("Accepted", True)})
-    service = TransactionService(sessionmaker, clock, TransactionSettings(), authorizer=book)
-    await TariffService(sessionmaker, clock).put(
-        TariffWrite(currency="EUR", price_per_kwh=0.3, price_per_min=0.1)
+    tariffs = TariffService(sessionmaker, clock)
+    service = TransactionService(
+        sessionmaker, clock, TransactionSettings(), authorizer=book, tariffs=tariffs
     )
+    await tariffs.put(TariffWrite(currency="EUR", price_per_kwh=0.3, price_per_min=0.1))
     sessions = [
         ("cp1", "charging", TOKEN, 1),
         ("cp1", "unknown-token", "AABBCCDD", 2),

@@ -90,6 +90,9 @@ class Transaction(TimestampsMixin, Base):
     total_kwh: Mapped[float] = mapped_column(Float, default=0.0)
     total_cost: Mapped[float | None] = mapped_column(Float)
     last_seq_no: Mapped[int | None] = mapped_column(Integer)
+    # The seqNos stored so far as sorted, disjoint [first, last] ranges (usually one): a
+    # repeated event is recognised from this row alone, without reading the events.
+    seq_ranges: Mapped[list[Any]] = mapped_column(JSON, default=list)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -118,4 +121,7 @@ class TransactionEvent(Base):
     connector_id: Mapped[int | None] = mapped_column(Integer)
     id_token: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     transaction_info: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The event's MeterValueType list as received: one row per event keeps writes cheap, and
+    # the data API returns them in this shape.
+    meter_value: Mapped[list[Any] | None] = mapped_column(JSON)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)

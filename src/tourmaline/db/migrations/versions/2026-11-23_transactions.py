@@ -1,4 +1,4 @@
-"""Transactions, transaction events, meter values, tariffs, remote requests (issue 4).
+"""Transactions, transaction events, stand-alone meter values, tariffs, remote requests (issue 4).
 
 Revision ID: 2026_11_23_transactions
 Revises: 2026_11_23_tokens
@@ -54,6 +54,7 @@ def _create_transactions() -> None:
         sa.Column("total_kwh", sa.Float(), nullable=False),
         sa.Column("total_cost", sa.Float(), nullable=True),
         sa.Column("last_seq_no", sa.Integer(), nullable=True),
+        sa.Column("seq_ranges", sa.JSON(), nullable=False),
         sa.Column("event_count", sa.Integer(), nullable=False),
         _timestamp("created_at"),
         _timestamp("updated_at"),
@@ -96,6 +97,7 @@ def _create_transaction_events() -> None:
         sa.Column("connector_id", sa.Integer(), nullable=True),
         sa.Column("id_token", sa.JSON(), nullable=True),
         sa.Column("transaction_info", sa.JSON(), nullable=False),
+        sa.Column("meter_value", sa.JSON(), nullable=True),
         sa.Column("response", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["transaction_db_id"],
@@ -124,37 +126,15 @@ def _create_meter_values() -> None:
         "meter_values",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("station_id", sa.String(length=48), nullable=False),
-        sa.Column("evse_id", sa.Integer(), nullable=True),
-        sa.Column("transaction_db_id", sa.Integer(), nullable=True),
-        sa.Column("transaction_event_id", sa.Integer(), nullable=True),
+        sa.Column("evse_id", sa.Integer(), nullable=False),
         _time("timestamp", nullable=False),
         sa.Column("sampled_value", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["transaction_db_id"],
-            ["transactions.id"],
-            name=op.f("fk_meter_values_transaction_db_id_transactions"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["transaction_event_id"],
-            ["transaction_events.id"],
-            name=op.f("fk_meter_values_transaction_event_id_transaction_events"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_meter_values")),
     )
     with op.batch_alter_table("meter_values", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_meter_values_station_id_evse_id_timestamp"),
             ["station_id", "evse_id", "timestamp"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_meter_values_transaction_db_id"), ["transaction_db_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_meter_values_transaction_event_id"),
-            ["transaction_event_id"],
             unique=False,
         )
 
@@ -221,8 +201,6 @@ def downgrade() -> None:
     op.drop_table("remote_requests")
     op.drop_table("tariffs")
     with op.batch_alter_table("meter_values", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_meter_values_transaction_event_id"))
-        batch_op.drop_index(batch_op.f("ix_meter_values_transaction_db_id"))
         batch_op.drop_index(batch_op.f("ix_meter_values_station_id_evse_id_timestamp"))
     op.drop_table("meter_values")
     with op.batch_alter_table("transaction_events", schema=None) as batch_op:
