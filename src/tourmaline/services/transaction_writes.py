@@ -161,7 +161,10 @@ async def _load_group(
     if evses:
         held = tuple_(_TX.c.station_id, _TX.c.evse_id).in_(list(evses))
         where = or_(where, and_(_TX.c.is_active, held))
-    rows = await session.execute(select(_TX).where(where))
+    # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): should a station's events reach
+    # two instances at once (a reconnect while its old socket's work is still queued), their
+    # groups take turns on its rows instead of overwriting each other's seqNo ranges.
+    rows = await session.execute(select(_TX).where(where).with_for_update())
     states = {state.key: state for state in map(TxState.from_row, rows)}
     group = _Group(now, options, prices, states)
     for state in states.values():

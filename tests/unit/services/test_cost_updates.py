@@ -3,43 +3,17 @@ with which running cost."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.helpers import FakeClock
 from tests.tx_support import T0, TokenBook, tx_event
-from tourmaline.ocpp.rpc import JsonObject
+from tests.unit.services.test_reports import RecordingSender, Sent
 from tourmaline.services.cost_updates import CostUpdater
 from tourmaline.services.tariffs import TariffService, TariffWrite
 from tourmaline.services.transactions import TransactionService
 from tourmaline.settings import TransactionSettings
 
 TOKEN = "04A2B3C4"
-
-
-@dataclass
-class Sent:
-    success: bool = True
-    payload: Any = None
-
-
-@dataclass
-class RecordingSender:
-    calls: list[tuple[str, str, JsonObject, bool]] = field(default_factory=list)
-
-    async def send(
-        self,
-        station_id: str,
-        action: str,
-        payload: JsonObject,
-        *,
-        wait: bool = False,
-        timeout: float | None = None,
-    ) -> Sent:
-        self.calls.append((station_id, action, payload, wait))
-        return Sent()
 
 
 async def test_each_accepted_active_transaction_of_a_local_station_gets_its_cost(
@@ -65,7 +39,7 @@ async def test_each_accepted_active_transaction_of_a_local_station_gets_its_cost
     await service.on_transaction_event("cp1", tx_event("Updated", "charging", 1, meter_wh=2000))
     await service.on_transaction_event("cp1", tx_event("Ended", "ended", 1))
     clock.advance(600)
-    sender = RecordingSender()
+    sender = RecordingSender(Sent(True, None))
     updater = CostUpdater(
         sessionmaker, clock, interval=60, local_stations=lambda: ["cp1"], sender=sender
     )
@@ -74,16 +48,16 @@ async def test_each_accepted_active_transaction_of_a_local_station_gets_its_cost
 
     # 2 kWh x 0.30 + 10 min x 0.10 (elapsed until now: no timeSpentCharging reported)
     payload = {"totalCost": 1.6, "transactionId": "charging"}
-    assert sender.calls == [("cp1", "CostUpdated", payload, False)]
+    assert sender.sent == [("cp1", "CostUpdated", payload)]
 
 
 async def test_no_connected_station_means_no_call(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    sender = RecordingSender()
+    sender = RecordingSender(Sent(True, None))
     updater = CostUpdater(
         sessionmaker, FakeClock(), interval=60, local_stations=list, sender=sender
     )
 
     assert await updater.send_updates() == 0
-    assert sender.calls == []
+    assert sender.sent == []
