@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tourmaline.db.models import RemoteRequest, Transaction
 from tourmaline.ocpp.rpc import JsonObject
-from tourmaline.services.transaction_writes import REMOTE_START_LINK_WINDOW
+from tourmaline.services.transaction_rows import REMOTE_START_LINK_WINDOW
 
 __all__ = [
     "REMOTE_ACTIONS",

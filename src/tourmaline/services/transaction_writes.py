@@ -1,26 +1,25 @@
 """The database side of TransactionEvent (interface.md §10.1) for a whole group of events.
 
 `apply_events` handles every event of a group in the caller's transaction with a fixed number
-of statements, whatever the group's size: one read of the answers already given (idempotency
-per station, transactionId and seqNo), one read of the transactions concerned and of those
-holding the same EVSEs, one of the tariff, one for the tokens' other active transactions, then
-multi-row writes. The Batcher in services/transactions.py gives it every event that queued up
-while the previous group committed; events of one transaction are never in the same group, so
-each group sees the previous one's effects.
+of statements, whatever the group's size: one read of the transactions concerned and of those
+holding the same EVSEs, then the multi-row writes of services/transaction_rows.py. Only when
+needed: the answers already given to repeated events (recognised from the transactions' seqNo
+ranges: idempotency per station, transactionId and seqNo) and the other active transactions of
+tokens that start one (ConcurrentTx). The Batcher in services/transactions.py gives it every
+event that queued up while the previous group committed; events of one transaction are never in
+the same group, so each group sees the previous one's effects.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 import structlog
-from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Table, and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tourmaline.db.base import UTCDateTime
 from tourmaline.db.models import (
     ChargingStation,
     Connector,
@@ -36,12 +35,11 @@ from tourmaline.ocpp.v201.models.transaction_event import (
 )
 from tourmaline.services.metering import energy_readings
 from tourmaline.services.ports import AuthorizationOutcome, ReservationUse
-from tourmaline.services.stations import dialect_insert
 from tourmaline.services.tariffs import Prices
+from tourmaline.services.transaction_rows import GroupWrites, ReservationClaim, write_group
 from tourmaline.services.transaction_state import EventApplied, TxState, apply_event, supersede
 
 __all__ = [
-    "REMOTE_START_LINK_WINDOW",
     "EventInput",
     "EventOptions",
     "apply_events",
@@ -59,10 +57,6 @@ _CONNECTORS: Table = Connector.__table__  # type: ignore[assignment]
 STARTED = TransactionEventEnumType.started
 ENDED = TransactionEventEnumType.ended
 UPDATED = TransactionEventEnumType.updated
-
-# A RequestStartTransaction answer and the transaction carrying its remoteStartId are linked
-# when they arrive within this time of each other: ids are reused, old ones must not match.
-REMOTE_START_LINK_WINDOW = timedelta(minutes=5)
 
 TxKey = tuple[str, str]
 TokenKey = tuple[str, str]
@@ -89,19 +83,14 @@ class EventOptions:
     reservations: ReservationUse | None = None
 
 
-@dataclass
-class _Group:
-    """What one group of events knows while it is applied, in memory."""
+@dataclass(kw_only=True)
+class _Group(GroupWrites):
+    """What one group of events knows while it is applied, in memory, and what it will write."""
 
-    now: datetime
-    options: EventOptions
+    cost_on_meter_values: bool
     prices: Prices | None
-    states: dict[TxKey, TxState]
     holders: dict[tuple[str, int], TxState] = field(default_factory=dict)
     tokens: dict[TokenKey, set[TxKey]] = field(default_factory=lambda: defaultdict(set))
-    staged: list[tuple[TxState, dict[str, Any]]] = field(default_factory=list)
-    remote_links: list[TxState] = field(default_factory=list)
-    connectors: set[tuple[str, int, int]] = field(default_factory=set)
 
 
 async def apply_events(
@@ -120,7 +109,7 @@ async def apply_events(
     for event in fresh:
         answered[_event_key(event)] = _apply(group, event)
     if fresh:
-        await _write(session, group, fresh)
+        await write_group(session, group)
     return [answered[_event_key(event)] for event in events]
 
 
@@ -166,7 +155,13 @@ async def _load_group(
     # groups take turns on its rows instead of overwriting each other's seqNo ranges.
     rows = await session.execute(select(_TX).where(where).with_for_update())
     states = {state.key: state for state in map(TxState.from_row, rows)}
-    group = _Group(now, options, prices, states)
+    group = _Group(
+        now=now,
+        states=states,
+        reservations=options.reservations,
+        cost_on_meter_values=options.cost_on_meter_values,
+        prices=prices,
+    )
     for state in states.values():
         _hold(group, state)
     await _load_token_holders(session, group, events)
@@ -328,7 +323,7 @@ def _response(
 ) -> JsonObject:
     response: JsonObject = {}
     if request.event_type is ENDED or (
-        request.event_type is UPDATED and group.options.cost_on_meter_values
+        request.event_type is UPDATED and group.cost_on_meter_values
     ):
         response["totalCost"] = state.total_cost
     if info is not None:
@@ -359,122 +354,8 @@ def _stage_event(group: _Group, state: TxState, event: EventInput, response: Jso
         "response": response,
     }
     group.staged.append((state, row))
-
-
-# -- writing ----------------------------------------------------------------------------------
-
-
-async def _write(session: AsyncSession, group: _Group, events: list[EventInput]) -> None:
-    await _ensure_connectors(session, group)
-    await _save_states(session, group)
-    event_rows = [{**row, "transaction_db_id": state.db_id} for state, row in group.staged]
-    await session.execute(_EVENTS.insert(), event_rows)
-    await _link_remote_starts(session, group)
-    await _consume_reservations(session, group, events)
-
-
-async def _ensure_connectors(session: AsyncSession, group: _Group) -> None:
-    """EVSE/connector records are created on demand (interface.md §10.1); the station row too,
-    since connectors belong to one."""
-    if not group.connectors:
-        return
-    stations = [{"id": station_id} for station_id in {c[0] for c in group.connectors}]
-    station_insert = dialect_insert(session, _STATIONS).values(
-        is_online=False, min_security_profile=0, created_at=group.now, updated_at=group.now
-    )
-    await session.execute(station_insert.on_conflict_do_nothing(), stations)
-    rows = [{"station_id": s, "evse_id": e, "connector_id": c} for s, e, c in group.connectors]
-    connector_insert = dialect_insert(session, _CONNECTORS).on_conflict_do_nothing()
-    await session.execute(connector_insert, rows)
-
-
-async def _save_states(session: AsyncSession, group: _Group) -> None:
-    changed = [state for state in group.states.values() if state.changed]
-    # Deactivations first: the partial unique index must never see two active rows per EVSE.
-    existing = sorted((s for s in changed if s.db_id is not None), key=lambda s: s.is_active)
-    if existing:
-        params = [_update_params(state) for state in existing]
-        await session.execute(_STATE_UPDATE, params)
-    new = [state for state in changed if state.db_id is None]
-    if new:
-        await _insert_transactions(session, new)
-
-
-async def _insert_transactions(session: AsyncSession, states: list[TxState]) -> None:
-    """One multi-row INSERT; ids are matched back by (station, transactionId), because asking
-    for them in parameter order makes SQLAlchemy fall back to one INSERT per row on SQLite."""
-    statement = _TX.insert().returning(_TX.c.id, _TX.c.station_id, _TX.c.transaction_id)
-    result = await session.execute(statement, [state.to_row() for state in states])
-    ids = {(row[1], row[2]): row[0] for row in result}
-    for state in states:
-        state.db_id = ids[state.key]
-
-
-# Every column an event may change: the identity and creation time never do.
-_MUTABLE = tuple(
-    name for name in TxState.columns() if name not in ("station_id", "transaction_id", "created_at")
-)
-_STATE_UPDATE = (
-    update(_TX)
-    .where(_TX.c.id == bindparam("b_id"))
-    .values({name: bindparam(f"b_{name}") for name in _MUTABLE})
-)
-
-
-def _update_params(state: TxState) -> dict[str, Any]:
-    params = {f"b_{name}": getattr(state, name) for name in _MUTABLE}
-    params["b_id"] = state.db_id
-    return params
-
-
-async def _link_remote_starts(session: AsyncSession, group: _Group) -> None:
-    """The RequestStartTransaction answer recorded earlier gets its transaction (§7.4)."""
-    if not group.remote_links:
-        return
-    statement = (
-        update(_REMOTE)
-        .where(
-            _REMOTE.c.station_id == bindparam("b_station_id"),
-            _REMOTE.c.remote_start_id == bindparam("b_remote_start_id"),
-            _REMOTE.c.action == "RequestStartTransaction",
-            _REMOTE.c.status == "Accepted",
-            _REMOTE.c.transaction_id.is_(None),
-            _REMOTE.c.answered_at >= bindparam("b_since", type_=UTCDateTime()),
+    if request.reservation_id is not None:
+        claim = ReservationClaim(
+            event.station_id, request.reservation_id, state.transaction_id, event.received_at
         )
-        .values(transaction_id=bindparam("b_transaction_id"))
-    )
-    params = [
-        {
-            "b_station_id": state.station_id,
-            "b_remote_start_id": state.remote_start_id,
-            "b_transaction_id": state.transaction_id,
-            "b_since": group.now - REMOTE_START_LINK_WINDOW,
-        }
-        for state in group.remote_links
-    ]
-    await session.execute(statement, params)
-
-
-async def _consume_reservations(
-    session: AsyncSession, group: _Group, events: list[EventInput]
-) -> None:
-    reservations = group.options.reservations
-    if reservations is None:
-        return
-    for event in events:
-        reservation_id = event.request.reservation_id
-        if reservation_id is None:
-            continue
-        used = await reservations.consume(
-            session,
-            event.station_id,
-            reservation_id,
-            transaction_id=event.key[1],
-            now=event.received_at,
-        )
-        if not used:
-            log.info(
-                "reservation not consumed",
-                station_id=event.station_id,
-                reservation_id=reservation_id,
-            )
+        group.claims.append(claim)
