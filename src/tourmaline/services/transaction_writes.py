@@ -266,7 +266,7 @@ def _claim_evse(group: _Group, state: TxState, event: EventInput, old_evse: int 
     holder = group.holders.get(place)
     if holder is not None and holder is not state:
         timestamp = event.request.timestamp
-        if event.request.event_type is STARTED or _starts_later(timestamp, holder):
+        if _starts_later(timestamp, holder):
             supersede(holder, state, timestamp)
             _track_tokens(group, holder)
             log.warning(
@@ -277,7 +277,8 @@ def _claim_evse(group: _Group, state: TxState, event: EventInput, old_evse: int 
                 newer=state.transaction_id,
             )
         else:
-            # An old replay for a transaction never seen: the EVSE stays with the newer one.
+            # An old replay (offline queue) for a transaction never seen: the EVSE stays with
+            # the newer one, which is not stale.
             state.is_active = False
             state.stopped_note = f"EVSE {state.evse_id} held by {holder.transaction_id}"
             return
@@ -285,6 +286,7 @@ def _claim_evse(group: _Group, state: TxState, event: EventInput, old_evse: int 
 
 
 def _starts_later(timestamp: datetime, holder: TxState) -> bool:
+    """Whether an event at `timestamp` shows `holder` to be stale: it did not start later."""
     return holder.start_time is None or timestamp >= holder.start_time
 
 

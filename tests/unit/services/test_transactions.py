@@ -321,12 +321,13 @@ async def test_a_late_superseding_ended_records_the_stations_own_end(
     assert (await detail(query, "new")).is_active
 
 
+@pytest.mark.parametrize("kind", ["Started", "Updated"])
 async def test_an_old_replay_never_takes_the_evse_from_a_newer_transaction(
-    service: TransactionService, query: TransactionQuery
+    service: TransactionService, query: TransactionQuery, kind: str
 ) -> None:
     await send(service, "Started", "new", 0, evse_id=1, timestamp=at(900))
 
-    await send(service, "Updated", "old", 4, evse_id=1, timestamp=at(300))
+    await send(service, kind, "old", 4, evse_id=1, timestamp=at(300), offline=True)
 
     assert (await detail(query, "new")).is_active
     old = await detail(query, "old")
