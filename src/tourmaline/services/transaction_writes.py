@@ -29,6 +29,7 @@ from tourmaline.db.models import (
 )
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.ocpp.v201.models.transaction_event import (
+    IdTokenEnumType,
     IdTokenType,
     TransactionEventEnumType,
     TransactionEventRequest,
@@ -175,7 +176,7 @@ async def _load_token_holders(
     tokens = [e.request.id_token for e in events if _needs_concurrency_check(e)]
     if not tokens:
         return
-    variants = {variant for token in tokens if token for variant in token_variants(token.id_token)}
+    variants = {v for token in tokens if token is not None for v in token_variants(token.id_token)}
     query = select(_TX.c.station_id, _TX.c.transaction_id, _TX.c.id_token, _TX.c.id_token_type)
     query = query.where(_TX.c.is_active, _TX.c.id_token.in_(variants))
     for row in await session.execute(query):
@@ -189,9 +190,13 @@ def token_variants(id_token: str) -> set[str]:
 
 
 def _needs_concurrency_check(event: EventInput) -> bool:
-    outcome = event.outcome
+    """interface.md §10.2 ConcurrentTx: a Started event with an Accepted token that may not
+    hold two sessions. NoAuthorization is no one's token: its sessions never collide."""
+    outcome, token = event.outcome, event.request.id_token
     return (
         event.request.event_type is STARTED
+        and token is not None
+        and token.type is not IdTokenEnumType.no_authorization
         and outcome is not None
         and outcome.status == "Accepted"
         and not outcome.concurrent_transaction

@@ -24,6 +24,7 @@ from tourmaline.db.models import MeterValue, Transaction
 from tourmaline.metrics import TRANSACTION_EVENTS
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.ocpp.v201.models import MeterValuesRequest, TransactionEventRequest
+from tourmaline.ocpp.v201.models.transaction_event import IdTokenEnumType
 from tourmaline.services.batching import Batcher
 from tourmaline.services.ports import AuthorizationOutcome, IdTokenAuthorizer, ReservationUse
 from tourmaline.services.remote_requests import RemoteResult, record_remote_result
@@ -138,7 +139,10 @@ class TransactionService:
         await self._batcher.submit(result)
 
     async def has_active_transaction(self, id_token: str, token_type: str) -> bool:
-        """`ActiveTransactions` port (services/ports.py), for Authorize's ConcurrentTx."""
+        """`ActiveTransactions` port (services/ports.py), for Authorize's ConcurrentTx; never
+        for NoAuthorization, which is no one's token."""
+        if token_type == IdTokenEnumType.no_authorization.value:
+            return False
         query = select(
             exists().where(
                 _TX.c.is_active,

@@ -379,6 +379,14 @@ async def test_a_token_with_an_active_session_gets_concurrent_tx_on_started(
     assert allowed == {"idTokenInfo": ACCEPTED}
 
 
+async def test_no_authorization_sessions_never_collide(service: TransactionService) -> None:
+    free = {"id_token": "", "token_type": "NoAuthorization"}
+    await send(service, "Started", "tx1", 0, evse_id=1, **free)
+
+    assert await send(service, "Started", "tx2", 0, evse_id=2, **free) == {"idTokenInfo": ACCEPTED}
+    assert not await service.has_active_transaction("", "NoAuthorization")
+
+
 async def test_an_ended_session_frees_its_token(service: TransactionService) -> None:
     await send(service, "Started", "tx1", 0, evse_id=1, id_token=TOKEN)
     await send(service, "Ended", "tx1", 1)
