@@ -18,14 +18,14 @@ from tourmaline.api.errors import ServiceUnavailable, ValidationFailed
 from tourmaline.api.schemas import BAD_REQUEST
 from tourmaline.services.message_log import MessageLogFilter
 
-__all__ = ["parse_instant", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/data/ocpprouter", tags=["ocpprouter"], responses=BAD_REQUEST)
 
 _RFC3339 = "RFC 3339 date-time with a zone, e.g. 2025-03-01T12:00:00Z"
 
 
-def parse_instant(name: str, value: str | None) -> datetime | None:
+def _instant(name: str, value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
@@ -60,8 +60,8 @@ async def get_messages(
         action=action,
         message_id=message_id,
         origin=origin,
-        since=parse_instant("from", since),
-        until=parse_instant("to", until),
+        since=_instant("from", since),
+        until=_instant("to", until),
         before=before,
         limit=limit,
     )

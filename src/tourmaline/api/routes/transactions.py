@@ -22,9 +22,9 @@ from tourmaline.api.deps import (
     TenantDep,
 )
 from tourmaline.api.errors import NotFound, ServiceUnavailable
-from tourmaline.api.routes.message_log import parse_instant
 from tourmaline.api.schemas import BAD_REQUEST, NOT_FOUND
 from tourmaline.api.strict import strict_body
+from tourmaline.api.timestamps import parse_instant
 from tourmaline.services.remote_requests import (
     RemoteAction,
     RemoteRequestQuery,
