@@ -20,6 +20,7 @@ __all__ = [
     "STATION_REPLACEMENTS",
     "TIMESTAMPS_WITHOUT_ZONE",
     "TLS_HANDSHAKE_FAILURES",
+    "TRANSACTION_EVENTS",
     "WRITER_FLUSH_FAILURES",
 ]
 
@@ -92,4 +93,10 @@ LIVE_EVENTS_DROPPED = Counter(
     "Console live events discarded: slow_subscriber (a browser fell behind), outbox_full or "
     "broker_error (not forwarded to the other instances).",
     ["reason"],
+)
+
+TRANSACTION_EVENTS = Counter(
+    "tourmaline_transaction_events",
+    "TransactionEvents answered (repeats included), by eventType (interface.md §10.1).",
+    ["event_type"],
 )

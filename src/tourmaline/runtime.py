@@ -38,6 +38,7 @@ from tourmaline.services.boot import BootService
 from tourmaline.services.callbacks import CallbackPoster
 from tourmaline.services.commands import CommandService
 from tourmaline.services.connections import ConnectionManager
+from tourmaline.services.cost_updates import CostUpdater
 from tourmaline.services.credentials import CredentialService
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.gating import GatingService
@@ -47,14 +48,18 @@ from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.message_log import MessageLogQuery
 from tourmaline.services.pki import LocalCertificateAuthority
 from tourmaline.services.ports import CertificateSigner, OutboundCheck, SecurityEventSink
+from tourmaline.services.remote_requests import RemoteRequestQuery
 from tourmaline.services.reports import ReportService
 from tourmaline.services.reservations import ReservationService
 from tourmaline.services.security import SecurityServices
 from tourmaline.services.security_audit import SecurityAudit
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
+from tourmaline.services.tariffs import TariffService
 from tourmaline.services.tokens import TokenStore
 from tourmaline.services.tolerance import ToleranceReporter
+from tourmaline.services.transaction_query import TransactionQuery
+from tourmaline.services.transactions import TransactionService
 from tourmaline.settings import Settings
 from tourmaline.transport.tls import TlsConfigurationError
 from tourmaline.transport.ws_server import OcppServer
@@ -79,7 +84,12 @@ class _ApiServer(uvicorn.Server):
 
 
 class Runtime:
-    """One Tourmaline instance: every long-lived object, and their start/stop order."""
+    """One Tourmaline instance: every long-lived object, and their start/stop order.
+
+    Built in dependency order by the `_build_*` steps below; nothing here does I/O.
+    `security_events` and `certificate_signer` replace the security-event store and the local CA
+    (tests pass their own).
+    """
 
     def __init__(
         self,
@@ -99,22 +109,39 @@ class Runtime:
         self.broker: Broker = broker or _broker_for(settings.broker.url)
         self.registry: Registry = registry or _registry_for(settings.broker.url)
         self.schemas = SchemaRegistry(on_warning=ToleranceReporter(self.clock))
-        self.stations = StationService(self.sessionmaker, self.clock, self.writer)
-        self.boots = BootService(self.sessionmaker, self.clock, settings.ocpp)
-        self.credentials = CredentialService(self.sessionmaker, self.clock)
-        self.device_model = DeviceModelService(self.sessionmaker, self.clock, self.credentials)
         self.router = build_router(self.schemas, settings.ocpp)
+        self._build_station_services()
+        self._build_command_path()
+        self._build_security(certificate_signer)
+        self._build_charging_services()
+        self.outbound_checks = self._outbound_checks()
+        self.inbound = self._inbound_pipeline()
+        self.servers = self._build_servers(security_events)
+        self._build_console_feed()
+        self.ready = False
+        self.api: FastAPI = create_api(self._api_deps())
+        self._api_server: uvicorn.Server | None = None
+        self._api_task: asyncio.Task[None] | None = None
+
+    def _build_station_services(self) -> None:
+        """Station records, boot decisions, credentials, device model, gating, webhooks."""
+        settings, sessionmaker, clock = self.settings, self.sessionmaker, self.clock
+        self.stations = StationService(sessionmaker, clock, self.writer)
+        self.boots = BootService(sessionmaker, clock, settings.ocpp)
+        self.credentials = CredentialService(sessionmaker, clock)
+        self.device_model = DeviceModelService(sessionmaker, clock, self.credentials)
         self.gating = GatingService(
-            self.sessionmaker,
-            self.clock,
+            sessionmaker,
+            clock,
             accept_any_report_request_id=settings.ocpp.boot_report_accept_any_request_id,
         )
         self.callbacks = CallbackPoster()
-        self.subscriptions = SubscriptionService(
-            self.sessionmaker, self.callbacks, broker=self.broker
-        )
+        self.subscriptions = SubscriptionService(sessionmaker, self.callbacks, broker=self.broker)
+
+    def _build_command_path(self) -> None:
+        """Connections and the one path for calls to stations (design.md §1.3, §5)."""
         self.connections = ConnectionManager(
-            instance_id=settings.instance_id,
+            instance_id=self.settings.instance_id,
             registry=self.registry,
             broker=self.broker,
             stations=self.stations,
@@ -125,8 +152,8 @@ class Runtime:
         self.commands = CommandService(
             connections=self.connections,
             broker=self.broker,
-            instance_id=settings.instance_id,
-            call_timeout=settings.ocpp.call_timeout,
+            instance_id=self.settings.instance_id,
+            call_timeout=self.settings.ocpp.call_timeout,
             on_result=self._on_call_result,
             deliver_callback=self.callbacks.deliver,
             outbound_gate=self._before_send,
@@ -134,41 +161,68 @@ class Runtime:
         self.reports = ReportService(
             self.sessionmaker,
             self.clock,
-            settings.ocpp,
+            self.settings.ocpp,
             sender=self.commands,
             apply_report=self.device_model.apply_report,
         )
-        # Signs station CSRs (SignCertificate): the local CA of `tls.dir` unless one is given;
-        # None (no station CA key) answers SignCertificate Rejected (interface.md §11).
+
+    def _build_security(self, certificate_signer: CertificateSigner | None) -> None:
+        """Issue 5: certificates, security events, network profiles. SignCertificate is signed
+        by the local CA of `tls.dir` unless a signer is given; None (no station CA key) answers
+        it Rejected (interface.md §11)."""
         self.certificate_signer = certificate_signer or LocalCertificateAuthority.from_settings(
-            settings.tls
+            self.settings.tls
         )
         self.security = SecurityServices.build(
             self.sessionmaker,
             self.clock,
-            settings,
+            self.settings,
             sender=self.commands,
             signer=self.certificate_signer,
         )
         self.connections.on_registered.append(self.security.network_profiles.registered)
-        # Run in order before a CSMS call is queued; the first refusal wins (services/ports.py).
-        self.outbound_checks: list[OutboundCheck] = [
+
+    def _build_charging_services(self) -> None:
+        """Issue 4: ID tokens, local lists, reservations, tariffs, transactions, and the ports
+        they offer each other (services/ports.py)."""
+        sessionmaker, clock = self.sessionmaker, self.clock
+        self.tokens = TokenStore(sessionmaker, clock)
+        self.tariffs = TariffService(sessionmaker, clock)
+        self.reservations = ReservationService(sessionmaker, clock)
+        self.local_lists = LocalListService(sessionmaker, clock, sender=self.commands)
+        self.authorization = AuthorizationService(sessionmaker, clock, tariffs=self.tariffs)
+        self.transactions = TransactionService(
+            sessionmaker,
+            clock,
+            self.settings.transactions,
+            authorizer=self.authorization,
+            tariffs=self.tariffs,
+            reservations=self.reservations,
+        )
+        self.authorization.active_transactions = self.transactions
+        self.cost_updates = CostUpdater(
+            sessionmaker,
+            clock,
+            interval=self.settings.transactions.cost_updated_interval,
+            local_stations=self.connections.local_station_ids,
+            sender=self.commands,
+        )
+
+    def _outbound_checks(self) -> list[OutboundCheck]:
+        """Run in order before a CSMS call is queued; the first refusal wins. Those that store
+        what is about to be sent (a list request, a reservation) come after those that refuse."""
+        return [
             self.gating.check_outbound,
             self._track_report,
             self.security.installed.record_outbound,
+            self.local_lists.check_outbound,
+            self.reservations.check_outbound,
         ]
-        # ID tokens (interface.md §10.2-§10.4). The ports owned by the transactions service
-        # (`authorization.active_transactions`, `authorization.tariffs`) are wired by it.
-        self.tokens = TokenStore(self.sessionmaker, self.clock)
-        self.authorization = AuthorizationService(self.sessionmaker, self.clock)
-        self.local_lists = LocalListService(self.sessionmaker, self.clock, sender=self.commands)
-        self.reservations = ReservationService(self.sessionmaker, self.clock)
-        # After gating: these store what is about to be sent (a list request, a reservation).
-        self.outbound_checks.append(self.local_lists.check_outbound)
-        self.outbound_checks.append(self.reservations.check_outbound)
-        self.inbound = InboundPipeline(
+
+    def _inbound_pipeline(self) -> InboundPipeline:
+        return InboundPipeline(
             router=self.router,
-            settings=settings,
+            settings=self.settings,
             clock=self.clock,
             stations=self.stations,
             boots=self.boots,
@@ -179,9 +233,13 @@ class Runtime:
             local_lists=self.local_lists,
             reservations=self.reservations,
             security=self.security,
+            transactions=self.transactions,
         )
-        # CSMS-side security events (issue 5): refused handshakes and TLS failures, stored with
-        # the stations' own SecurityEventNotifications unless a test passes its own sink.
+
+    def _build_servers(self, security_events: SecurityEventSink | None) -> dict[str, OcppServer]:
+        """One server per listener. Refused handshakes and TLS failures are CSMS-side security
+        events, stored with the stations' own SecurityEventNotifications."""
+        settings = self.settings
         self.security_audit = SecurityAudit(
             self.clock, security_events or self.security.events.report
         )
@@ -193,7 +251,7 @@ class Runtime:
         authenticator = StationAuthenticatorImpl(
             self.stations, self.credentials, audit=self.security_audit, limiter=self.auth_limiter
         )
-        self.servers = {
+        return {
             listener.id: OcppServer(
                 listener=listener,
                 ocpp=settings.ocpp,
@@ -206,37 +264,39 @@ class Runtime:
             )
             for listener in settings.listeners
         }
-        # Operator console (issue 6): live events for /ui pages, fed beside the webhooks.
+
+    def _build_console_feed(self) -> None:
+        """Issue 6: live events for /ui pages, fed beside the webhooks."""
         self.live_events = EventFeed(
-            instance_id=settings.instance_id, broker=self.broker, clock=self.clock
+            instance_id=self.settings.instance_id, broker=self.broker, clock=self.clock
         )
         self.connections.events = ConnectionEventsFanout(
             [self.subscriptions, LiveEventSource(self.live_events)]
         )
-        self.ready = False
-        self.api: FastAPI = create_api(
-            ApiDeps(
-                settings=settings,
-                stations=self.stations,
-                boots=self.boots,
-                connections=self.connections,
-                commands=self.commands,
-                ready=self.is_ready,
-                schemas=self.schemas,
-                subscriptions=self.subscriptions,
-                message_log=MessageLogQuery(self.sessionmaker),
-                device_model=self.device_model,
-                batch_limits=self.device_model.get_limit,
-                tokens=self.tokens,
-                local_lists=self.local_lists,
-                reservations=self.reservations,
-                security=self.security,
-                credentials=self.credentials,
-                events=self.live_events,
-            )
+
+    def _api_deps(self) -> ApiDeps:
+        return ApiDeps(
+            settings=self.settings,
+            stations=self.stations,
+            boots=self.boots,
+            connections=self.connections,
+            commands=self.commands,
+            ready=self.is_ready,
+            schemas=self.schemas,
+            subscriptions=self.subscriptions,
+            message_log=MessageLogQuery(self.sessionmaker),
+            device_model=self.device_model,
+            batch_limits=self.device_model.get_limit,
+            tokens=self.tokens,
+            local_lists=self.local_lists,
+            reservations=self.reservations,
+            security=self.security,
+            credentials=self.credentials,
+            events=self.live_events,
+            transactions=TransactionQuery(self.sessionmaker),
+            tariffs=self.tariffs,
+            remote_requests=RemoteRequestQuery(self.sessionmaker),
         )
-        self._api_server: uvicorn.Server | None = None
-        self._api_task: asyncio.Task[None] | None = None
 
     async def _on_call_result(
         self, station_id: str, action: str, request: dict[str, Any], response: dict[str, Any]
@@ -282,6 +342,7 @@ class Runtime:
         await self.subscriptions.start()
         await self.live_events.start()
         await self.connections.start()
+        self.cost_updates.start()
         if serve_api:
             await self._start_api()
         for server in self.servers.values():
@@ -351,6 +412,7 @@ class Runtime:
         self.ready = False
         # Open console event streams end first, so the API server's shutdown does not wait.
         await self.live_events.stop()
+        await self.cost_updates.stop()
         await self.commands.stop(grace=DRAIN_SECONDS)
         await self.reports.stop()
         for server in self.servers.values():

@@ -33,6 +33,7 @@ __all__ = [
     "SecuritySettings",
     "Settings",
     "TlsSettings",
+    "TransactionSettings",
     "default_listeners",
     "load_settings",
     "tls_listeners",
@@ -155,6 +156,18 @@ class CertificateSettings(BaseModel):
     ev_certificate_provider: str | None = Field(default=None, pattern=_PROVIDER_PATH)
     # Seconds a provider may take before the station is answered `Failed`.
     provider_timeout: float = Field(default=10.0, gt=0)
+
+
+class TransactionSettings(BaseModel):
+    """Charging sessions and their cost (interface.md §10.1, §10.6)."""
+
+    # Seconds between CostUpdated calls for each Accepted active transaction of a station
+    # connected to this instance; 0 turns the periodic CostUpdated off.
+    cost_updated_interval: float = Field(default=60.0, ge=0)
+    # interface.md §10.1: also answer `totalCost` on Updated events (always on Ended).
+    cost_on_meter_values: bool = False
+    # Most TransactionEvents and MeterValues committed together (services/batching.py).
+    max_batch: int = Field(default=200, ge=1)
 
 
 class LogSettings(BaseModel):
@@ -291,6 +304,7 @@ class Settings(BaseSettings):
     tls: TlsSettings = Field(default_factory=TlsSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     certificates: CertificateSettings = Field(default_factory=CertificateSettings)
+    transactions: TransactionSettings = Field(default_factory=TransactionSettings)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

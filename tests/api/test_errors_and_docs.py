@@ -184,6 +184,11 @@ async def test_documented_paths_are_exactly_the_implemented_ones(
         "/data/certificates/certificateOperations",
         "/data/reporting/securityEvent",
         "/data/configuration/networkProfile",
+        "/data/transactions/transaction",
+        "/data/transactions/transactions",
+        "/data/transactions/meterValues",
+        "/data/transactions/tariff",
+        "/data/transactions/remoteRequests",
     }
 
 

@@ -50,6 +50,11 @@ APP_TABLES = {
     "local_list_requests",
     "local_list_versions",
     "reservations",
+    "transactions",
+    "transaction_events",
+    "meter_values",
+    "tariffs",
+    "remote_requests",
 }
 
 

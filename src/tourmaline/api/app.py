@@ -23,6 +23,7 @@ from tourmaline.api.routes import monitoring as monitoring_routes
 from tourmaline.api.routes import password as password_routes
 from tourmaline.api.routes import security as security_routes
 from tourmaline.api.routes import subscriptions as subscription_routes
+from tourmaline.api.routes import transactions as transaction_routes
 from tourmaline.settings import ApiSettings
 from tourmaline.ui.routes import install_console
 
@@ -52,6 +53,7 @@ _ROUTERS: tuple[APIRouter, ...] = tuple(
         evdriver_routes,
         certificate_routes,
         security_routes,
+        transaction_routes,
     )
 )
 

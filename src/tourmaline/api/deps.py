@@ -27,11 +27,14 @@ from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.message_api import LimitLookup
 from tourmaline.services.message_log import MessageLogQuery
+from tourmaline.services.remote_requests import RemoteRequestQuery
 from tourmaline.services.reservations import ReservationService
 from tourmaline.services.security import SecurityServices
 from tourmaline.services.stations import StationService
 from tourmaline.services.subscriptions import SubscriptionService
+from tourmaline.services.tariffs import TariffService
 from tourmaline.services.tokens import TokenStore
+from tourmaline.services.transaction_query import TransactionQuery
 from tourmaline.settings import Settings
 
 __all__ = [
@@ -84,6 +87,10 @@ class ApiDeps:
     # Operator console (issue 6): station passwords and the live event feed.
     credentials: CredentialService | None = None
     events: EventFeed | None = None
+    # Transactions, tariffs and remote-control answers (issue 4, transactions helper).
+    transactions: TransactionQuery | None = None
+    tariffs: TariffService | None = None
+    remote_requests: RemoteRequestQuery | None = None
 
 
 def get_deps(request: Request) -> ApiDeps:

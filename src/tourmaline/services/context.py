@@ -20,6 +20,7 @@ from tourmaline.services.reports import ReportService
 from tourmaline.services.reservations import ReservationService
 from tourmaline.services.security import SecurityServices
 from tourmaline.services.stations import StationService
+from tourmaline.services.transactions import TransactionService
 from tourmaline.settings import Settings
 
 __all__ = ["FollowUp", "Services", "StationContext"]
@@ -44,6 +45,8 @@ class Services:
     reservations: ReservationService | None = None
     # Security events, certificates and network profiles (issue 5); None when not wired.
     security: SecurityServices | None = None
+    # Transactions, meter values and remote-control answers (interface.md §10.1, §10.5, §7.4).
+    transactions: TransactionService | None = None
 
 
 @dataclass(eq=False, slots=True)

@@ -24,6 +24,7 @@ from tourmaline.services.reports import ReportService
 from tourmaline.services.reservations import ReservationService
 from tourmaline.services.security import SecurityServices
 from tourmaline.services.stations import StationService
+from tourmaline.services.transactions import TransactionService
 from tourmaline.settings import Settings
 from tourmaline.transport.ports import Reply, StationLink
 
@@ -48,6 +49,7 @@ class InboundPipeline:
         local_lists: LocalListService | None = None,
         reservations: ReservationService | None = None,
         security: SecurityServices | None = None,
+        transactions: TransactionService | None = None,
     ) -> None:
         self._router = router
         self._settings = settings
@@ -63,6 +65,7 @@ class InboundPipeline:
             local_lists=local_lists,
             reservations=reservations,
             security=security,
+            transactions=transactions,
         )
 
     def context(

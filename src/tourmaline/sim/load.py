@@ -38,6 +38,7 @@ __all__ = [
     "ensure_loopback",
     "main",
     "open_fleet",
+    "percentiles",
     "raise_fd_limit",
     "run_async",
     "run_load",
@@ -310,6 +311,10 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
     stats = {"p50": rank(0.50), "p95": rank(0.95), "p99": rank(0.99)}
     stats |= {"max": ordered[-1] * 1000, "mean": sum(ordered) / len(ordered) * 1000}
     return {name: round(value, 3) for name, value in stats.items()}
+
+
+percentiles = _percentiles
+"""p50/p95/p99/max/mean in milliseconds of latencies in seconds (for other load tools)."""
 
 
 def _report(

@@ -28,6 +28,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from tourmaline.ocpp.rpc import JsonObject
+from tourmaline.sim.payloads import meter_values_payload, transaction_event_payload
 
 __all__ = [
     "CallErrorReceived",
@@ -290,6 +291,26 @@ class SimulatedStation:
     ) -> JsonObject:
         payload = {"reservationId": reservation_id, "reservationUpdateStatus": status}
         return await self.call("ReservationStatusUpdate", payload, timeout)
+
+    async def transaction_event(
+        self,
+        event_type: str,
+        transaction_id: str,
+        seq_no: int,
+        *,
+        timeout: float = 10,
+        **fields: Any,
+    ) -> JsonObject:
+        """A TransactionEvent; `fields` are those of `sim.payloads.transaction_event_payload`
+        (timestamp, evse_id, connector_id, id_token, meter_wh, stopped_reason, offline, …)."""
+        payload = transaction_event_payload(event_type, transaction_id, seq_no, **fields)
+        return await self.call("TransactionEvent", payload, timeout)
+
+    async def meter_values(
+        self, evse_id: int, wh: float, *, timestamp: datetime | None = None, timeout: float = 10
+    ) -> JsonObject:
+        """Stand-alone MeterValues with one Energy.Active.Import.Register reading."""
+        return await self.call("MeterValues", meter_values_payload(evse_id, wh, timestamp), timeout)
 
     # -- incoming -------------------------------------------------------------------------------
 

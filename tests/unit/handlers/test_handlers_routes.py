@@ -179,4 +179,6 @@ def test_route_table_holds_exactly_the_routed_actions() -> None:
         "SecurityEventNotification",
         "GetCertificateStatus",
         "Get15118EVCertificate",
+        "TransactionEvent",
+        "MeterValues",
     }

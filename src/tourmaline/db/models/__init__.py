@@ -16,6 +16,8 @@ from tourmaline.db.models.device_model import (
 )
 from tourmaline.db.models.local_list import LocalListEntry, LocalListRequest, LocalListVersion
 from tourmaline.db.models.message_log import MessageLogEntry
+from tourmaline.db.models.meter_value import MeterValue
+from tourmaline.db.models.remote_request import RemoteRequest
 from tourmaline.db.models.report_request import ReportRequest, StationRequestCounter
 from tourmaline.db.models.reservation import Reservation
 from tourmaline.db.models.security import (
@@ -27,6 +29,8 @@ from tourmaline.db.models.security import (
 )
 from tourmaline.db.models.station import STATION_ID_LENGTH, ChargingStation
 from tourmaline.db.models.subscription import Subscription
+from tourmaline.db.models.tariff import Tariff
+from tourmaline.db.models.transaction import Transaction, TransactionEvent
 
 __all__ = [
     "STATION_ID_LENGTH",
@@ -47,7 +51,9 @@ __all__ = [
     "LocalListRequest",
     "LocalListVersion",
     "MessageLogEntry",
+    "MeterValue",
     "NetworkProfile",
+    "RemoteRequest",
     "ReportRequest",
     "Reservation",
     "SecurityEvent",
@@ -55,4 +61,7 @@ __all__ = [
     "StationRequestCounter",
     "StatusNotification",
     "Subscription",
+    "Tariff",
+    "Transaction",
+    "TransactionEvent",
 ]
