@@ -54,6 +54,7 @@ __all__ = [
     "StationsDep",
     "TenantDep",
     "get_deps",
+    "wired",
 ]
 
 # The OCPP-J limit for a station identity; ':' and '/' would break `<tenant>:<id>` texts and paths.
@@ -177,10 +178,19 @@ def _tenant(
 TenantDep = Annotated[int, Depends(_tenant)]
 
 
-def _security(deps: DepsDep) -> SecurityServices:
-    if deps.security is None:
-        raise ServiceUnavailable("Security and certificate services are not available here")
-    return deps.security
+def wired(attribute: str, what: str) -> Callable[[ApiDeps], Any]:
+    """A dependency giving the service `deps.<attribute>`, or 503 when this app was built
+    without it (apps built for one group of routes leave the other services out)."""
+
+    def dependency(deps: DepsDep) -> Any:
+        service = getattr(deps, attribute)
+        if service is None:
+            raise ServiceUnavailable(f"{what} not available on this instance")
+        return service
+
+    return dependency
 
 
-SecurityDep = Annotated[SecurityServices, Depends(_security)]
+SecurityDep = Annotated[
+    SecurityServices, Depends(wired("security", "Security and certificate services are"))
+]

@@ -12,15 +12,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from tourmaline.api.deps import (
-    DepsDep,
     LimitQuery,
     OffsetQuery,
     StationIdQuery,
     StrictBool,
     StrictInt,
     TenantDep,
+    wired,
 )
-from tourmaline.api.errors import NotFound, ServiceUnavailable, ValidationFailed
+from tourmaline.api.errors import NotFound, ValidationFailed
 from tourmaline.api.schemas import BAD_REQUEST, NOT_FOUND
 from tourmaline.api.strict import strict_body
 from tourmaline.ocpp.v201.models.authorize import AuthorizationStatusEnumType
@@ -56,27 +56,9 @@ class ReservationNotFound(NotFound):
         super().__init__(f"Reservation {reservation_id} not found for station {station_id}")
 
 
-def _tokens(deps: DepsDep) -> TokenStore:
-    if deps.tokens is None:
-        raise ServiceUnavailable("ID tokens are not available on this instance")
-    return deps.tokens
-
-
-def _local_lists(deps: DepsDep) -> LocalListService:
-    if deps.local_lists is None:
-        raise ServiceUnavailable("Local lists are not available on this instance")
-    return deps.local_lists
-
-
-def _reservations(deps: DepsDep) -> ReservationService:
-    if deps.reservations is None:
-        raise ServiceUnavailable("Reservations are not available on this instance")
-    return deps.reservations
-
-
-TokensDep = Annotated[TokenStore, Depends(_tokens)]
-LocalListsDep = Annotated[LocalListService, Depends(_local_lists)]
-ReservationsDep = Annotated[ReservationService, Depends(_reservations)]
+TokensDep = Annotated[TokenStore, Depends(wired("tokens", "ID tokens are"))]
+LocalListsDep = Annotated[LocalListService, Depends(wired("local_lists", "Local lists are"))]
+ReservationsDep = Annotated[ReservationService, Depends(wired("reservations", "Reservations are"))]
 IdTokenQuery = Annotated[str, Query(alias="idToken", max_length=36)]
 TypeQuery = Annotated[str, Query(alias="type", pattern=_TYPE_PATTERN)]
 

@@ -13,15 +13,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from tourmaline.api.deps import (
-    DepsDep,
     LimitQuery,
     OffsetQuery,
     StationIdQuery,
     StrictBool,
     StrictInt,
     TenantDep,
+    wired,
 )
-from tourmaline.api.errors import BadRequest, ServiceUnavailable, StationNotFound
+from tourmaline.api.errors import BadRequest, StationNotFound
 from tourmaline.api.schemas import BAD_REQUEST, NOT_FOUND
 from tourmaline.api.strict import strict_body
 from tourmaline.ocpp.v201.models.notify_report import AttributeEnumType, ReportDataType
@@ -33,7 +33,7 @@ from tourmaline.services.device_model import (
 )
 from tourmaline.services.device_model_query import NULL_TYPE
 
-__all__ = ["InvalidPassword", "device_model_dep", "router"]
+__all__ = ["DeviceModelDep", "InvalidPassword", "router"]
 
 router = APIRouter(prefix="/data/monitoring", tags=["monitoring"], responses=BAD_REQUEST)
 
@@ -45,13 +45,9 @@ class InvalidPassword(BadRequest):
     default_message = "password must be 16-40 characters of a-z A-Z 0-9 * - _ = : + | @ ."
 
 
-def device_model_dep(deps: DepsDep) -> DeviceModelService:
-    if deps.device_model is None:
-        raise ServiceUnavailable("The device model is not available on this instance")
-    return deps.device_model
-
-
-DeviceModelDep = Annotated[DeviceModelService, Depends(device_model_dep)]
+DeviceModelDep = Annotated[
+    DeviceModelService, Depends(wired("device_model", "The device model is"))
+]
 
 
 def _filters(

@@ -7,8 +7,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from tourmaline.api.deps import DepsDep, StationIdQuery, StrictInt, TenantDep
-from tourmaline.api.errors import ServiceUnavailable, ValidationFailed
+from tourmaline.api.deps import (
+    StationIdQuery,
+    StrictInt,
+    TenantDep,
+    wired,
+)
+from tourmaline.api.errors import ValidationFailed
 from tourmaline.api.schemas import BAD_REQUEST
 from tourmaline.api.strict import strict_body
 from tourmaline.services.subscriptions import (
@@ -22,13 +27,9 @@ __all__ = ["router"]
 router = APIRouter(prefix="/data/ocpprouter", tags=["ocpprouter"], responses=BAD_REQUEST)
 
 
-def _subscriptions(deps: DepsDep) -> SubscriptionService:
-    if deps.subscriptions is None:
-        raise ServiceUnavailable("Subscriptions are not available on this instance")
-    return deps.subscriptions
-
-
-SubscriptionsDep = Annotated[SubscriptionService, Depends(_subscriptions)]
+SubscriptionsDep = Annotated[
+    SubscriptionService, Depends(wired("subscriptions", "Subscriptions are"))
+]
 
 
 def _checked(write: SubscriptionWrite) -> SubscriptionWrite:

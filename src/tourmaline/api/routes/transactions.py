@@ -12,7 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from tourmaline.api.deps import (
-    DepsDep,
     LimitQuery,
     OffsetQuery,
     OptionalStationIdQuery,
@@ -20,8 +19,9 @@ from tourmaline.api.deps import (
     StrictBool,
     StrictInt,
     TenantDep,
+    wired,
 )
-from tourmaline.api.errors import NotFound, ServiceUnavailable
+from tourmaline.api.errors import NotFound
 from tourmaline.api.schemas import BAD_REQUEST, NOT_FOUND
 from tourmaline.api.strict import strict_body
 from tourmaline.api.timestamps import parse_instant
@@ -54,27 +54,11 @@ class TransactionNotFound(NotFound):
         super().__init__(f"Transaction {transaction_id} of station {station_id} not found")
 
 
-def _transactions(deps: DepsDep) -> TransactionQuery:
-    if deps.transactions is None:
-        raise ServiceUnavailable("Transactions are not available on this instance")
-    return deps.transactions
-
-
-def _tariffs(deps: DepsDep) -> TariffService:
-    if deps.tariffs is None:
-        raise ServiceUnavailable("Tariffs are not available on this instance")
-    return deps.tariffs
-
-
-def _remote_requests(deps: DepsDep) -> RemoteRequestQuery:
-    if deps.remote_requests is None:
-        raise ServiceUnavailable("Remote requests are not available on this instance")
-    return deps.remote_requests
-
-
-TransactionsDep = Annotated[TransactionQuery, Depends(_transactions)]
-TariffsDep = Annotated[TariffService, Depends(_tariffs)]
-RemoteRequestsDep = Annotated[RemoteRequestQuery, Depends(_remote_requests)]
+TransactionsDep = Annotated[TransactionQuery, Depends(wired("transactions", "Transactions are"))]
+TariffsDep = Annotated[TariffService, Depends(wired("tariffs", "Tariffs are"))]
+RemoteRequestsDep = Annotated[
+    RemoteRequestQuery, Depends(wired("remote_requests", "Remote requests are"))
+]
 TransactionIdQuery = Annotated[
     str | None, Query(alias="transactionId", min_length=1, max_length=36)
 ]
