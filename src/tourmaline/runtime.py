@@ -307,7 +307,13 @@ class Runtime:
         self, station_id: str, action: str, payload: dict[str, Any]
     ) -> str | None:
         for check in self.outbound_checks:
-            refusal = await check(station_id, action, payload)
+            try:
+                refusal = await check(station_id, action, payload)
+            except Exception:
+                # A failing check (database down, a bug) refuses this call like any other
+                # refusal (interface.md §7.2); it must not become a 500 for the whole request.
+                log.exception("pre-send check failed", station_id=station_id, action=action)
+                return f"{action} not sent: internal error while preparing it"
             if refusal is not None:
                 return refusal
         return None

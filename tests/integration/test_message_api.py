@@ -316,3 +316,24 @@ async def test_get_variables_is_split_by_items_per_message(
     assert [len(p["getVariableData"]) for _, p in station.received_calls] == [2, 1]
     results = response.json()[0]["payload"]["getVariableResult"]
     assert [result["variable"]["name"] for result in results] == ["A", "B", "C"]
+
+
+async def test_a_failing_pre_send_check_refuses_the_call_and_sends_nothing(
+    runtime: Runtime, connect: StationFactory, api: httpx.AsyncClient
+) -> None:
+    station = await connect("cp-a")
+    station.on("Reset", lambda payload: ACCEPTED)
+
+    async def broken_check(station_id: str, action: str, payload: dict[str, Any]) -> str | None:
+        raise RuntimeError("the database went away")
+
+    runtime.outbound_checks.append(broken_check)
+    response = await api.post(
+        RESET, params={"identifier": "cp-a", "wait": "true"}, json={"type": "Immediate"}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == [
+        {"success": False, "payload": "Reset not sent: internal error while preparing it"}
+    ]
+    assert station.received_calls == []
