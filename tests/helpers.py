@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from argon2 import PasswordHasher
 
 from tourmaline.services.credentials import default_hasher
 
-__all__ = ["CountingHasher", "FakeClock"]
+__all__ = ["CountingHasher", "FakeClock", "eventually"]
 
 
 class FakeClock:
@@ -45,3 +48,26 @@ class CountingHasher(PasswordHasher):
     def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         self.verifications += 1
         return super().verify(hash, password)
+
+
+T = TypeVar("T")
+
+# Only a failing test waits this long: a condition that holds returns at once. Generous, so
+# that a CI machine under load does not turn a slow success into a failure.
+EVENTUALLY_TIMEOUT = 20.0
+
+
+async def eventually(
+    check: Callable[[], T | Awaitable[T]], timeout: float = EVENTUALLY_TIMEOUT
+) -> T:
+    """Poll `check` (sync or async) until it returns something truthy, and return that; work
+    that crosses a socket, a broker or a background writer lands a little later."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found: Any = check()
+        if inspect.isawaitable(found):
+            found = await found
+        if found:
+            return found  # type: ignore[no-any-return]
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)

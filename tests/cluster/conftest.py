@@ -8,7 +8,6 @@ staged deliberately.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.cluster.fakes import FakeLink
 from tests.helpers import FakeClock
+from tests.helpers import eventually as wait_until
 from tourmaline.cluster.broker import Broker, MemoryBroker, RedisBroker
 from tourmaline.cluster.registry import MemoryRegistry, RedisRegistry, Registry
 from tourmaline.db.writer import MessageLogWriter
@@ -140,12 +140,10 @@ Eventually = Callable[[Callable[[], bool]], Awaitable[None]]
 
 @pytest.fixture
 def eventually() -> Eventually:
-    """Wait until `check()` holds (work crosses the broker asynchronously); fail after 5 s."""
+    """Wait until `check()` holds: work crosses the broker asynchronously."""
 
     async def wait(check: Callable[[], bool]) -> None:
-        async with asyncio.timeout(5):
-            while not check():
-                await asyncio.sleep(0.01)
+        await wait_until(check)
 
     return wait
 

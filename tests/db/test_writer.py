@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, eventually
 from tourmaline.db.models import ChargingStation, MessageLogEntry
 from tourmaline.db.writer import MessageLogWriter
 from tourmaline.transport.ports import FrameRecord
@@ -59,14 +58,6 @@ async def add_station(sessionmaker: Sessions, station_id: str = "cp-1") -> None:
 
 def metric(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
-    """Poll until `check` holds; the deadline only bounds a failing test."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture

@@ -4,11 +4,11 @@ message API on one side, a simulated charger over a real WebSocket on the other.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from tests.helpers import eventually
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.sim.station import SimulatedStation
 
@@ -17,13 +17,6 @@ from .conftest import StationFactory
 TOKENS = "/data/evdriver/authorization"
 RESERVATION = "/data/evdriver/reservation"
 SEND_LIST = "/ocpp/2.0.1/evdriver/sendLocalList"
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def command(

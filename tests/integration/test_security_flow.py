@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
 
 from tests.certificate_stubs import OCSP_RESULT
+from tests.helpers import eventually
 from tests.pki import TestCa, make_csr, self_signed_certificate
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.runtime import Runtime, build_runtime
@@ -48,17 +49,6 @@ async def runtime(database_url: str, tmp_path: Path, ca: TestCa) -> AsyncIterato
         yield rt
     finally:
         await rt.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 5.0) -> Any:
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 async def listed(api: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import pytest
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
 
+from tests.helpers import eventually
 from tourmaline.runtime import Runtime
 from tourmaline.sim.station import SimulatedStation
 
@@ -79,13 +80,6 @@ def accept_password_changes(station: SimulatedStation) -> None:
     )
 
 
-async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
-
-
 def basic(user: str, password: str) -> dict[str, str]:
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
@@ -132,7 +126,7 @@ async def test_pending_boot_fetches_the_device_model_then_accepts(
         )
         return response.status_code == 200 and len(response.json()) == 1
 
-    await wait_for(report_stored)
+    await eventually(report_stored)
     powers = await api.get(
         "/data/monitoring/variableAttribute",
         params={"stationId": "cp001", "component_name": "EVSE", "variable_name": "Power"},
@@ -142,7 +136,7 @@ async def test_pending_boot_fetches_the_device_model_then_accepts(
     async def next_boot_accepted() -> bool:
         return (await station.boot())["status"] == "Accepted"
 
-    await wait_for(next_boot_accepted)
+    await eventually(next_boot_accepted)
     boot = (await api.get("/data/configuration/boot", params={"stationId": "cp001"})).json()
     assert boot["status"] == "Accepted"
     assert boot["lastBootTime"] is not None
