@@ -75,6 +75,12 @@ def serve(
     api_port: Annotated[int | None, typer.Option(help="REST API port [8080].")] = None,
     ws_port: Annotated[int | None, typer.Option(help="Profile-0 WebSocket port [8081].")] = None,
     auth_port: Annotated[int | None, typer.Option(help="Profile-1 WebSocket port [8082].")] = None,
+    tls_port: Annotated[
+        int | None, typer.Option(help="Profile-2 (TLS) WebSocket port [8443], with certificates.")
+    ] = None,
+    mtls_port: Annotated[
+        int | None, typer.Option(help="Profile-3 (mutual TLS) WebSocket port [8444].")
+    ] = None,
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING…")] = None,
     log_format: Annotated[str | None, typer.Option(help="console or json")] = None,
     instance_id: Annotated[str | None, typer.Option(help="Name of this instance.")] = None,
@@ -85,7 +91,13 @@ def serve(
 
     settings = _settings(config, database_url)
     settings = _apply_serve_options(
-        settings, host, api_port, {"0": ws_port, "1": auth_port}, log_level, log_format, instance_id
+        settings,
+        host,
+        api_port,
+        {"0": ws_port, "1": auth_port, "2": tls_port, "3": mtls_port},
+        log_level,
+        log_format,
+        instance_id,
     )
     try:
         run_event_loop(serve_forever(settings))

@@ -190,7 +190,8 @@ def test_sighup_reloads_the_certificates_of_a_running_server(
     pki: Pki, pki_copy: Path, tmp_path: Path
 ) -> None:
     port = free_port()
-    listeners = [{"id": "2", "host": "127.0.0.1", "port": port, "security_profile": 2}]
+    # The listener's configured port is replaced by --tls-port.
+    listeners = [{"id": "2", "host": "127.0.0.1", "port": 0, "security_profile": 2}]
     env = {
         **os.environ,
         "TOURMALINE_LOG__LEVEL": "WARNING",
@@ -207,6 +208,8 @@ def test_sighup_reloads_the_certificates_of_a_running_server(
             "127.0.0.1",
             "--api-port",
             str(free_port()),
+            "--tls-port",
+            str(port),
         ],
         cwd=tmp_path,
         env=env,
