@@ -4,6 +4,9 @@
  * element marked data-station="<id>" fetch itself again (its hx-trigger is "station-changed");
  * an event for a station not on the page refreshes a station list (data-station-list). A
  * "frame" event carries a rendered message-log row, inserted at the top of [data-live-frames].
+ * A "transaction" event refreshes what shows that station's sessions: elements marked
+ * data-transactions="<id>", or data-transactions="" for every station (hx-trigger
+ * "transactions-changed").
  */
 (function () {
   "use strict";
@@ -28,6 +31,22 @@
         htmx.trigger(element, "stations-changed");
       });
     }
+  });
+
+  // Sessions change in bursts (meter values every few seconds per running session): at most one
+  // refresh per station every half second, and none lost at the end of a burst, since a refresh
+  // reads everything committed before it.
+  var pending = {};
+  source.addEventListener("transaction", function (event) {
+    var station = JSON.parse(event.data).stationId;
+    if (pending[station]) { return; }
+    pending[station] = setTimeout(function () {
+      delete pending[station];
+      var selector = '[data-transactions=""], [data-transactions="' + CSS.escape(station) + '"]';
+      document.querySelectorAll(selector).forEach(function (element) {
+        htmx.trigger(element, "transactions-changed");
+      });
+    }, 500);
   });
 
   source.addEventListener("frame", function (event) {
