@@ -179,5 +179,6 @@ def _field(location: tuple[str | int, ...]) -> str:
 def _message(problem: Any) -> str:
     if problem["type"] == "missing":
         return "Required."
+    # The models' own texts, which name OCPP fields as the REST API's errors do.
     text = str(problem["msg"]).removeprefix("Value error, ")
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+    return text if text.endswith(".") else text + "."
