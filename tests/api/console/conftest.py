@@ -6,6 +6,7 @@ services the console needs besides. The only fake is a station's socket
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -103,3 +104,10 @@ class Browser:
 @pytest.fixture
 def browser(client: httpx.AsyncClient) -> Browser:
     return Browser(client)
+
+
+def field_error(text: str, name: str) -> str:
+    """The message shown next to form field `name` (fails when there is none)."""
+    found = re.search(rf'<small id="{name}-error" class="field-error">([^<]*)</small>', text)
+    assert found, f"no error shown for {name}"
+    return html.unescape(found.group(1))

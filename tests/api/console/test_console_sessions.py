@@ -24,7 +24,7 @@ from tourmaline.services.transactions import TransactionService
 from tourmaline.settings import TransactionSettings
 from tourmaline.ui.pages import sessions as sessions_page
 
-from .conftest import Browser
+from .conftest import Browser, field_error
 
 TOKEN = "04A2B3C4"
 
@@ -65,12 +65,6 @@ async def charge(
 
 def session_ids(text: str) -> list[str]:
     return re.findall(r'<tr data-session="([^"]+)"', text)
-
-
-def field_error(text: str, name: str) -> str:
-    found = re.search(rf'<small id="{name}-error" class="field-error">([^<]*)</small>', text)
-    assert found, f"no error shown for {name}"
-    return html.unescape(found.group(1))
 
 
 def row_of(text: str, tx: str) -> str:

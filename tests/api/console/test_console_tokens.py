@@ -3,7 +3,6 @@ token store with the REST API's validation, each problem shown next to its field
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -12,7 +11,7 @@ from tourmaline.api.deps import ApiDeps
 from tourmaline.services.token_models import AuthorizationWrite, RestrictionsWrite
 from tourmaline.services.tokens import TokenFilters, TokenStore
 
-from .conftest import Browser
+from .conftest import Browser, field_error
 
 EDIT = "/ui/tokens/edit?type=ISO14443&id_token=04A2B3C4"
 
@@ -20,12 +19,6 @@ EDIT = "/ui/tokens/edit?type=ISO14443&id_token=04A2B3C4"
 def store(deps: ApiDeps) -> TokenStore:
     assert deps.tokens is not None
     return deps.tokens
-
-
-def field_error(text: str, name: str) -> str:
-    found = re.search(rf'<small id="{name}-error" class="field-error">([^<]*)</small>', text)
-    assert found, f"no error shown for {name}"
-    return html.unescape(found.group(1))
 
 
 def listed(text: str) -> list[str]:

@@ -29,6 +29,7 @@ from tourmaline.ui.deps import ConsoleDeps, station_context, valid_station_id
 from tourmaline.ui.forms import Form, read_form
 from tourmaline.ui.meter_series import meter_series
 from tourmaline.ui.pages.commands import command_state, submit_command
+from tourmaline.ui.paging import page_links
 from tourmaline.ui.render import ConsoleError, finish, is_htmx, page, path_part
 from tourmaline.ui.token_forms import token_url
 
@@ -93,20 +94,15 @@ async def _listing_context(
     listing = _read_filters(request, station_id)
     found = [] if listing.where is None else await _query(deps).search(listing.where)
     filters = {k: v for k, v in listing.form.values.items() if k in FILTER_FIELDS and v}
-    base = request.url.path + "?"
+    path = request.url.path
     offset = listing.offset
     context = {
         "form": listing.form,
         "sessions": found[:PAGE_SIZE],
         "show_station": station_id is None,
         "filtered": bool(filters),
-        "list_url": base + urlencode({**filters, "offset": offset}),
-        "next_url": base + urlencode({**filters, "offset": offset + PAGE_SIZE})
-        if len(found) > PAGE_SIZE
-        else None,
-        "previous_url": base + urlencode({**filters, "offset": max(offset - PAGE_SIZE, 0)})
-        if offset
-        else None,
+        "list_url": path + "?" + urlencode({**filters, "offset": offset}),
+        **page_links(path, filters, offset, PAGE_SIZE, more=len(found) > PAGE_SIZE),
         "currency": await _currency(deps),
         "live_station": station_id or "",
         "fragment": "sessions/_table.html",

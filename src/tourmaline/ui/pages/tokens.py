@@ -16,6 +16,7 @@ from tourmaline.services.token_models import AuthorizationView
 from tourmaline.services.tokens import TokenFilters, TokenStore
 from tourmaline.ui.deps import ConsoleDeps
 from tourmaline.ui.forms import Form, read_form
+from tourmaline.ui.paging import page_links
 from tourmaline.ui.render import ConsoleError, finish, page
 from tourmaline.ui.token_forms import (
     MESSAGE_FORMATS,
@@ -73,19 +74,13 @@ async def token_list(
     )  # fmt: skip
     found = await _store(deps).find(where)
     filters = {"q": q or "", "status": status or "", "type": token_type or ""}
-    base = "/ui/tokens?"
     context = _choices() | {
         "title": "ID tokens",
         "section": "tokens",
         "tokens": found[:PAGE_SIZE],
         "filters": filters,
         "filtered": any(filters.values()),
-        "next_url": base + urlencode({**filters, "offset": offset + PAGE_SIZE})
-        if len(found) > PAGE_SIZE
-        else None,
-        "previous_url": base + urlencode({**filters, "offset": max(offset - PAGE_SIZE, 0)})
-        if offset
-        else None,
+        **page_links("/ui/tokens", filters, offset, PAGE_SIZE, more=len(found) > PAGE_SIZE),
         "notice": NOTICES.get(request.query_params.get("done", "")),
         "fragment": "tokens/_table.html",
     }
