@@ -33,20 +33,23 @@
     }
   });
 
-  // Sessions change in bursts (meter values every few seconds per running session): at most one
-  // refresh per station every half second, and none lost at the end of a burst, since a refresh
-  // reads everything committed before it.
+  // Sessions change in bursts (meter values every few seconds per running session, from many
+  // stations on the list of all): what shows them refreshes at most once per interval, and no
+  // change is lost at the end of a burst, since a refresh reads everything committed before it.
   var pending = {};
-  source.addEventListener("transaction", function (event) {
-    var station = JSON.parse(event.data).stationId;
-    if (pending[station]) { return; }
-    pending[station] = setTimeout(function () {
-      delete pending[station];
-      var selector = '[data-transactions=""], [data-transactions="' + CSS.escape(station) + '"]';
+  function refreshSessions(key) {
+    var selector = '[data-transactions="' + CSS.escape(key) + '"]';
+    if (pending[key] || !document.querySelector(selector)) { return; }
+    pending[key] = setTimeout(function () {
+      delete pending[key];
       document.querySelectorAll(selector).forEach(function (element) {
         htmx.trigger(element, "transactions-changed");
       });
-    }, 500);
+    }, 600);
+  }
+  source.addEventListener("transaction", function (event) {
+    refreshSessions(JSON.parse(event.data).stationId);
+    refreshSessions("");
   });
 
   source.addEventListener("frame", function (event) {
