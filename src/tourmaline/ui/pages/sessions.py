@@ -74,6 +74,9 @@ def _read_filters(request: Request, station_id: str | None) -> _Listing:
     if since and until and until < since:
         form.fail("to", "The end of the range is before its start.")
     offset = form.integer("offset", minimum=0, maximum=1_000_000) or 0
+    if "offset" in form.errors:
+        # Not a field of the form: only an edited address gets here.
+        raise ConsoleError(400, "Bad request", "This address has invalid parameters.")
     if not form.ok:
         return _Listing(form, None, 0)
     where = TransactionFilter(
