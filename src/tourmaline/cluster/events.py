@@ -50,7 +50,8 @@ EventFilter = Callable[["LiveEvent"], bool]
 
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
-    """`kind` is one of station.connected, station.closed, station.updated, frame.logged."""
+    """`kind` is one of station.connected, station.closed, station.updated, frame.logged,
+    transaction.updated."""
 
     kind: str
     station_id: str

@@ -21,10 +21,12 @@ from tourmaline.services.connections import ConnectionEvents
 __all__ = [
     "FRAME_LOGGED",
     "LIVE_FRAME_TEXT_LIMIT",
+    "SESSION_ANSWERS",
     "STATE_ANSWERS",
     "STATION_CLOSED",
     "STATION_CONNECTED",
     "STATION_UPDATED",
+    "TRANSACTION_UPDATED",
     "ConnectionEventsFanout",
     "LiveEventSource",
     "frame_data",
@@ -36,10 +38,18 @@ STATION_CONNECTED = "station.connected"
 STATION_CLOSED = "station.closed"
 STATION_UPDATED = "station.updated"
 FRAME_LOGGED = "frame.logged"
+TRANSACTION_UPDATED = "transaction.updated"
 
 # Station CALLs whose state change is committed before the answer is sent (design.md §1.6):
 # once the answer is on the wire, a console reading the station again sees the new state.
 STATE_ANSWERS = frozenset({"BootNotification", "StatusNotification", "NotifyReport"})
+# Station CALLs that change a charging session, also committed before their answer: pages
+# showing the station's sessions read them again.
+SESSION_ANSWERS = frozenset({"TransactionEvent"})
+_ANSWER_EVENTS = {
+    **dict.fromkeys(STATE_ANSWERS, STATION_UPDATED),
+    **dict.fromkeys(SESSION_ANSWERS, TRANSACTION_UPDATED),
+}
 CALLRESULT = 3
 # A live row shows the start of a long frame; the message log page has it whole.
 LIVE_FRAME_TEXT_LIMIT = 8192
@@ -74,9 +84,9 @@ class LiveEventSource:
             return
         self._feed.publish(LiveEvent(FRAME_LOGGED, record.station_id, frame_data(record)))
         answered = record.origin == "csms" and record.message_type_id == CALLRESULT
-        if answered and record.action in STATE_ANSWERS:
-            cause = {"cause": record.action}
-            self._feed.publish(LiveEvent(STATION_UPDATED, record.station_id, cause))
+        kind = _ANSWER_EVENTS.get(record.action or "") if answered else None
+        if kind is not None:
+            self._feed.publish(LiveEvent(kind, record.station_id, {"cause": record.action}))
 
 
 class ConnectionEventsFanout:

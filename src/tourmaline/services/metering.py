@@ -25,9 +25,10 @@ from tourmaline.ocpp.v201.models.transaction_event import (
     SampledValueType,
 )
 
-__all__ = ["EnergyReading", "MeterTotals", "energy_readings", "register_wh"]
+__all__ = ["EnergyReading", "MeterTotals", "energy_readings", "import_power_w", "register_wh"]
 
 _UNIT_SCALE = {"Wh": 1.0, "kWh": 1000.0}
+_POWER_SCALE = {"W": 1.0, "kW": 1000.0}
 _METERED_LOCATIONS = (None, LocationEnumType.outlet, LocationEnumType.inlet)
 
 
@@ -41,10 +42,26 @@ def register_wh(sample: SampledValueType) -> float | None:
     """The reading in Wh when `sample` is the EVSE's import register, else None."""
     if sample.measurand not in (None, MeasurandEnumType.energy_active_import_register):
         return None
+    return _evse_total(sample, _UNIT_SCALE, "Wh")
+
+
+def import_power_w(sample: SampledValueType) -> float | None:
+    """The EVSE's import power in W when `sample` is its `Power.Active.Import` total, else None
+    (the same meters and unit rules as the register)."""
+    if sample.measurand != MeasurandEnumType.power_active_import:
+        return None
+    return _evse_total(sample, _POWER_SCALE, "W")
+
+
+def _evse_total(sample: SampledValueType, scales: dict[str, float], base: str) -> float | None:
+    """The value in the `base` unit for a whole-EVSE sample of the outlet or inlet meter."""
     if sample.phase is not None or sample.location not in _METERED_LOCATIONS:
         return None
     unit = sample.unit_of_measure
-    scale = _UNIT_SCALE.get((unit.unit if unit else None) or "Wh")
+    # The schema's default unit is "Wh" whatever the measurand: only a unit that was sent
+    # counts, an absent one means the measurand's base unit.
+    sent = unit.unit if unit is not None and "unit" in unit.model_fields_set else None
+    scale = scales.get(sent or base)
     if scale is None:
         return None
     multiplier = (unit.multiplier if unit else None) or 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import Request
@@ -20,6 +21,8 @@ __all__ = ["MAX_FORM_BYTES", "Form", "read_form"]
 
 MAX_FORM_BYTES = 64 * 1024
 _INTEGER = re.compile(r"-?[0-9]{1,10}")
+# What <input type="datetime-local"> sends (seconds only when the step asks for them).
+_LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
 _FORM_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -77,6 +80,25 @@ class Form:
             self.fail(name, "Choose one of: " + ", ".join(allowed) + ".")
             return None
         return value
+
+    def moment(self, name: str) -> datetime | None:
+        """A date and time in UTC, as a datetime-local field sends it."""
+        raw = self.text(name, max_length=40)
+        if raw is None:
+            return None
+        try:
+            if not _LOCAL_TIME.fullmatch(raw):
+                raise ValueError(raw)
+            return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+        except ValueError:
+            self.fail(name, "Enter a date and time (UTC), e.g. 2026-03-01T12:00.")
+            return None
+
+    def listed(self, name: str) -> list[str] | None:
+        """Comma- or line-separated entries, without blanks; None when there are none."""
+        raw = self.values.get(name, "")
+        entries = [entry.strip() for entry in re.split(r"[,\n]", raw) if entry.strip()]
+        return entries or None
 
     def flag(self, name: str) -> bool:
         return self.values.get(name) in ("on", "true", "1")

@@ -80,10 +80,25 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def _fixed(value: float | None, decimals: int = 3) -> str:
+    return "—" if value is None else f"{value:.{decimals}f}"
+
+
 @cache
 def templates() -> Jinja2Templates:
     engine = Jinja2Templates(directory=TEMPLATE_DIR)
     engine.env.filters.update(path=path_part, when=_when, iso=_iso, pretty=_pretty)
+    engine.env.filters.update(duration=_duration, fixed=_fixed)
     engine.env.trim_blocks = True
     engine.env.lstrip_blocks = True
     return engine

@@ -19,7 +19,17 @@ from starlette.routing import BaseRoute
 from starlette.staticfiles import StaticFiles
 
 from tourmaline.ui.deps import console_session
-from tourmaline.ui.pages import boot, commands, device_model, events, login, messages, stations
+from tourmaline.ui.pages import (
+    boot,
+    commands,
+    device_model,
+    events,
+    login,
+    messages,
+    sessions,
+    stations,
+    tokens,
+)
 from tourmaline.ui.render import ConsoleError, error_response
 from tourmaline.ui.session import is_console_path
 
@@ -34,7 +44,8 @@ def build_router() -> APIRouter:
     )
     router.add_api_route("", _home, methods=["GET"])
     router.add_api_route("/", _home, methods=["GET"])
-    for module in (login, stations, boot, device_model, commands, messages, events):
+    pages = (login, stations, boot, device_model, commands, messages, events, sessions, tokens)
+    for module in pages:
         router.include_router(module.router)
     return router
 

@@ -6,6 +6,7 @@ services the console needs besides. The only fake is a station's socket
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,6 +22,10 @@ from tourmaline.cluster.events import EventFeed
 from tourmaline.services.credentials import CredentialService
 from tourmaline.services.device_model import DeviceModelService
 from tourmaline.services.message_log import MessageLogQuery
+from tourmaline.services.remote_requests import RemoteRequestQuery
+from tourmaline.services.tariffs import TariffService
+from tourmaline.services.tokens import TokenStore
+from tourmaline.services.transaction_query import TransactionQuery
 from tourmaline.settings import Settings
 
 API_KEY = "console-test-key-0123456789"
@@ -51,8 +56,8 @@ def settings(auth: str) -> Settings:
 async def deps(
     deps: ApiDeps, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[ApiDeps]:
-    """tests/api's services, and the console's: credentials, device model, message log and
-    the live event feed."""
+    """tests/api's services, and the console's: credentials, device model, message log, the
+    live event feed, sessions, tariffs and ID tokens."""
     clock = FixedClock()
     credentials = CredentialService(sessionmaker, clock, hasher=CountingHasher())
     device_model = DeviceModelService(sessionmaker, clock, credentials)
@@ -66,6 +71,10 @@ async def deps(
             batch_limits=device_model.get_limit,
             credentials=credentials,
             events=events,
+            tokens=TokenStore(sessionmaker, clock),
+            transactions=TransactionQuery(sessionmaker),
+            tariffs=TariffService(sessionmaker, clock),
+            remote_requests=RemoteRequestQuery(sessionmaker),
         )
     finally:
         await events.stop()
@@ -95,3 +104,10 @@ class Browser:
 @pytest.fixture
 def browser(client: httpx.AsyncClient) -> Browser:
     return Browser(client)
+
+
+def field_error(text: str, name: str) -> str:
+    """The message shown next to form field `name` (fails when there is none)."""
+    found = re.search(rf'<small id="{name}-error" class="field-error">([^<]*)</small>', text)
+    assert found, f"no error shown for {name}"
+    return html.unescape(found.group(1))

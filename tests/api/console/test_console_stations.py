@@ -13,7 +13,7 @@ from tests.cluster.fakes import FakeLink
 from tourmaline.api.deps import ApiDeps
 from tourmaline.services.stations import StationWrite
 
-from .conftest import Browser
+from .conftest import Browser, field_error
 
 PASSWORD = "DbkTu048=xueA69@-dB94hjV*fGdyQOzgVuhhH1L"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -21,12 +21,6 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 def station_ids(html: str) -> list[str]:
     return re.findall(r'<tr data-station="([^"]+)"', html)
-
-
-def field_error(text: str, name: str) -> str:
-    found = re.search(rf'<small id="{name}-error" class="field-error">([^<]*)</small>', text)
-    assert found, f"no error shown for {name}"
-    return html.unescape(found.group(1))
 
 
 async def add(browser: Browser, station_id: str, **form: str) -> None:
@@ -38,7 +32,9 @@ async def add(browser: Browser, station_id: str, **form: str) -> None:
 
 async def test_every_page_of_a_station_renders(browser: Browser, deps: ApiDeps) -> None:
     await add(browser, "cp 1-x")
-    for path in ("", "/boot", "/device-model", "/device-model/set", "/commands", "/messages"):
+    paths = ("", "/boot", "/device-model", "/device-model/set", "/commands", "/messages",
+             "/sessions")  # fmt: skip
+    for path in paths:
         response = await browser.get(f"/ui/stations/cp%201-x{path}")
         assert response.status_code == 200, path
         assert "<h1>Station cp 1-x</h1>" in response.text

@@ -182,7 +182,7 @@ def _frame(origin: str, message_type_id: int, action: str) -> FrameRecord:
     )
 
 
-async def test_live_source_publishes_connections_frames_and_answered_state_changes() -> None:
+async def test_live_source_publishes_connections_frames_and_answered_changes() -> None:
     feed = EventFeed(instance_id="i")
     source = LiveEventSource(feed)
     source.frame(_frame("cs", 2, "BootNotification"))  # nobody listens: not even built
@@ -191,6 +191,7 @@ async def test_live_source_publishes_connections_frames_and_answered_state_chang
         source.frame(_frame("cs", 2, "BootNotification"))
         source.frame(_frame("csms", 3, "BootNotification"))
         source.frame(_frame("csms", 3, "Heartbeat"))
+        source.frame(_frame("csms", 3, "TransactionEvent"))
         source.closed("cp1")
         events: list[LiveEvent] = []
         while (event := await console.next(0.01)) is not None:
@@ -203,6 +204,9 @@ async def test_live_source_publishes_connections_frames_and_answered_state_chang
         # The answer went out after the boot was committed: pages may read the new state.
         ("station.updated", None, "BootNotification"),
         ("frame.logged", "Heartbeat", None),
+        ("frame.logged", "TransactionEvent", None),
+        # A session's event was committed before its answer: session pages read it again.
+        ("transaction.updated", None, "TransactionEvent"),
         ("station.closed", None, None),
     ]
     assert events[1].data["timestamp"] == "2026-03-01T12:00:00Z"

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.helpers import FakeClock
 from tests.tx_support import at
 from tourmaline.ocpp.v201.models.transaction_event import SampledValueType
-from tourmaline.services.metering import EnergyReading, MeterTotals, register_wh
+from tourmaline.services.metering import EnergyReading, MeterTotals, import_power_w, register_wh
 from tourmaline.services.tariffs import Prices, TariffService, TariffWrite, session_cost
 
 
@@ -40,6 +40,22 @@ def sample(value: float, **fields: Any) -> SampledValueType:
 )
 def test_register_readings_are_converted_to_wh(fields: dict[str, Any], expected: float) -> None:
     assert register_wh(sample(1500, **fields)) == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        pytest.param({}, 1500.0, id="no unit: W"),
+        pytest.param({"unitOfMeasure": {"unit": "kW"}}, 1_500_000.0, id="kW"),
+        pytest.param({"unitOfMeasure": {"multiplier": 3}}, 1_500_000.0, id="W x 10^3"),
+        pytest.param({"location": "Inlet"}, 1500.0, id="inlet meter"),
+        pytest.param({"phase": "L2"}, None, id="one phase is not the EVSE total"),
+        pytest.param({"unitOfMeasure": {"unit": "Wh"}}, None, id="an energy unit"),
+    ],
+)
+def test_import_power_is_converted_to_w(fields: dict[str, Any], expected: float | None) -> None:
+    assert import_power_w(sample(1500, measurand="Power.Active.Import", **fields)) == expected
+    assert import_power_w(sample(1500, **fields)) is None  # the register is not power
 
 
 def test_totals_are_highest_minus_earliest_whatever_the_arrival_order() -> None:

@@ -15,6 +15,7 @@ from tourmaline.ui.command_forms import SET_VARIABLE
 from tourmaline.ui.deps import ConsoleDeps, station_context
 from tourmaline.ui.forms import Form, read_form
 from tourmaline.ui.pages.commands import command_state, submit_command
+from tourmaline.ui.paging import page_links
 from tourmaline.ui.render import ConsoleError, page, path_part
 
 __all__ = ["router", "set_variable_link"]
@@ -43,24 +44,16 @@ async def device_model_page(
     filters = AttributeFilters(text=q or None, limit=PAGE_SIZE + 1, offset=offset)
     attributes = await _store(deps).query(station_id, filters)
     base = {"q": q or ""}
+    path = f"/ui/stations/{path_part(station_id)}/device-model"
     context |= {
         "tab": "device-model",
         "q": q or "",
         "attributes": attributes[:PAGE_SIZE],
         "set_link": set_variable_link,
-        "next_url": _url(station_id, base, offset + PAGE_SIZE)
-        if len(attributes) > PAGE_SIZE
-        else None,
-        "previous_url": _url(station_id, base, max(0, offset - PAGE_SIZE)) if offset else None,
+        **page_links(path, base, offset, PAGE_SIZE, more=len(attributes) > PAGE_SIZE),
         "fragment": "device_model/_table.html",
     }
     return page(request, "device_model/list.html", context)
-
-
-def _url(station_id: str, query: dict[str, str], offset: int) -> str:
-    return f"/ui/stations/{path_part(station_id)}/device-model?" + urlencode(
-        {**query, "offset": offset}
-    )
 
 
 def set_variable_link(station_id: str, attribute: dict[str, Any]) -> str | None:

@@ -24,6 +24,7 @@ from tourmaline.ui.deps import (
     valid_station_id,
 )
 from tourmaline.ui.forms import Form, read_form
+from tourmaline.ui.paging import page_links
 from tourmaline.ui.render import ConsoleError, finish, page
 
 __all__ = ["router"]
@@ -74,8 +75,7 @@ async def station_list(
         "filters": filters,
         "filtered": any(filters.values()),
         "list_url": "/ui/stations?" + urlencode({**filters, "offset": offset}),
-        "next_url": _page_url(filters, offset + PAGE_SIZE) if len(found) > PAGE_SIZE else None,
-        "previous_url": _page_url(filters, max(offset - PAGE_SIZE, 0)) if offset else None,
+        **page_links("/ui/stations", filters, offset, PAGE_SIZE, more=len(found) > PAGE_SIZE),
         "statuses": REGISTRATION_STATUSES,
         "never_booted": NEVER_BOOTED,
         "notice": _deleted_notice(request.query_params.get("deleted")),
@@ -88,10 +88,6 @@ def _deleted_notice(station_id: str | None) -> str | None:
     if station_id is None or not valid_station_id(station_id):
         return None
     return f"Station {station_id} deleted."
-
-
-def _page_url(filters: dict[str, str], offset: int) -> str:
-    return "/ui/stations?" + urlencode({**filters, "offset": offset})
 
 
 @router.get("/stations/new")

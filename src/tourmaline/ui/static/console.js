@@ -4,6 +4,9 @@
  * element marked data-station="<id>" fetch itself again (its hx-trigger is "station-changed");
  * an event for a station not on the page refreshes a station list (data-station-list). A
  * "frame" event carries a rendered message-log row, inserted at the top of [data-live-frames].
+ * A "transaction" event refreshes what shows that station's sessions: elements marked
+ * data-transactions="<id>", or data-transactions="" for every station (hx-trigger
+ * "transactions-changed").
  */
 (function () {
   "use strict";
@@ -28,6 +31,25 @@
         htmx.trigger(element, "stations-changed");
       });
     }
+  });
+
+  // Sessions change in bursts (meter values every few seconds per running session, from many
+  // stations on the list of all): what shows them refreshes at most once per interval, and no
+  // change is lost at the end of a burst, since a refresh reads everything committed before it.
+  var pending = {};
+  function refreshSessions(key) {
+    var selector = '[data-transactions="' + CSS.escape(key) + '"]';
+    if (pending[key] || !document.querySelector(selector)) { return; }
+    pending[key] = setTimeout(function () {
+      delete pending[key];
+      document.querySelectorAll(selector).forEach(function (element) {
+        htmx.trigger(element, "transactions-changed");
+      });
+    }, 600);
+  }
+  source.addEventListener("transaction", function (event) {
+    refreshSessions(JSON.parse(event.data).stationId);
+    refreshSessions("");
   });
 
   source.addEventListener("frame", function (event) {
