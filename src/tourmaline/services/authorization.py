@@ -22,10 +22,11 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tourmaline.clock import Clock
+from tourmaline.db.lookups import matches_any
 from tourmaline.db.models import Authorization
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.services.batching import Batcher
@@ -164,9 +165,8 @@ class AuthorizationService:
             return await read_station_facts(session, station_id, evses=evses, messages=messages)
 
     async def _lookup_many(self, keys: builtins.list[_Key]) -> builtins.list[Authorization | None]:
-        stmt = select(Authorization).where(
-            tuple_(Authorization.token_key, Authorization.type).in_(keys)
-        )
+        columns = (Authorization.__table__.c.token_key, Authorization.__table__.c.type)
+        stmt = select(Authorization).where(matches_any(columns, keys))
         async with self._sessionmaker() as session:
             found = {(row.token_key, row.type): row for row in await session.scalars(stmt)}
         return [found.get(key) for key in keys]

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
-from sqlalchemy import ColumnElement, Table, and_, or_, select, tuple_
+from sqlalchemy import Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tourmaline.db.lookups import bare_flag, matches_any
 from tourmaline.db.models import (
     ChargingStation,
     Connector,
@@ -54,6 +55,7 @@ _EVENTS: Table = TransactionEvent.__table__  # type: ignore[assignment]
 _REMOTE: Table = RemoteRequest.__table__  # type: ignore[assignment]
 _STATIONS: Table = ChargingStation.__table__  # type: ignore[assignment]
 _CONNECTORS: Table = Connector.__table__  # type: ignore[assignment]
+_ACTIVE = bare_flag(_TX.name, "is_active")
 
 STARTED = TransactionEventEnumType.started
 ENDED = TransactionEventEnumType.ended
@@ -130,7 +132,7 @@ async def _stored_answers(
     if not repeated:
         return {}
     columns = (_EVENTS.c.transaction_db_id, _EVENTS.c.seq_no)
-    query = select(*columns, _EVENTS.c.response).where(tuple_(*columns).in_(list(repeated)))
+    query = select(*columns, _EVENTS.c.response).where(matches_any(columns, repeated))
     rows = await session.execute(query)
     return {repeated[(row[0], row[1])]: dict(row[2]) for row in rows}
 
@@ -147,10 +149,11 @@ async def _load_group(
 ) -> _Group:
     keys = [event.key for event in events]
     evses = {(event.station_id, event.request.evse.id) for event in events if event.request.evse}
-    where: ColumnElement[bool] = tuple_(_TX.c.station_id, _TX.c.transaction_id).in_(keys)
+    where = matches_any((_TX.c.station_id, _TX.c.transaction_id), keys)
     if evses:
-        held = tuple_(_TX.c.station_id, _TX.c.evse_id).in_(list(evses))
-        where = or_(where, and_(_TX.c.is_active, held))
+        # Each term repeats the condition of the partial index ix_transactions_active_evse.
+        held = matches_any((_TX.c.station_id, _TX.c.evse_id), evses, each=_ACTIVE)
+        where = or_(where, held)
     # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): should a station's events reach
     # two instances at once (a reconnect while its old socket's work is still queued), their
     # groups take turns on its rows instead of overwriting each other's seqNo ranges.
