@@ -48,7 +48,7 @@ from tourmaline.services.local_lists import LocalListService
 from tourmaline.services.message_log import MessageLogQuery
 from tourmaline.services.pki import LocalCertificateAuthority
 from tourmaline.services.ports import CertificateSigner, OutboundCheck, SecurityEventSink
-from tourmaline.services.remote_requests import RemoteRequestQuery
+from tourmaline.services.remote_requests import RemoteRequestLog, RemoteRequestQuery
 from tourmaline.services.reports import ReportService
 from tourmaline.services.reservations import ReservationService
 from tourmaline.services.security import SecurityServices
@@ -157,6 +157,7 @@ class Runtime:
             on_result=self._on_call_result,
             deliver_callback=self.callbacks.deliver,
             outbound_gate=self._before_send,
+            on_unanswered=RemoteRequestLog(self.sessionmaker, self.clock).record_unanswered,
         )
         self.reports = ReportService(
             self.sessionmaker,

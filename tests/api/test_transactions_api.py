@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.tx_support import TokenBook, meter_values, tx_event
 from tourmaline.api.app import create_api
 from tourmaline.api.deps import ApiDeps
-from tourmaline.services.remote_requests import RemoteRequestQuery
+from tourmaline.services.ports import Unanswered
+from tourmaline.services.remote_requests import RemoteRequestLog, RemoteRequestQuery
 from tourmaline.services.tariffs import TariffService
 from tourmaline.services.transaction_query import TransactionQuery
 from tourmaline.services.transactions import TransactionService
@@ -161,6 +162,7 @@ async def test_meter_values_of_a_transaction_or_of_the_station(
         (SEARCH, {"offset": "1.0"}, "query.offset"),
         (METER, {"stationId": "cp1", "evseId": "-1"}, "query.evseId"),
         (REMOTE, {"action": "Reset"}, "query.action"),
+        (REMOTE, {"outcome": "Lost"}, "query.outcome"),
     ],
 )
 @REFUSED_BEFORE_STORAGE
@@ -242,3 +244,43 @@ async def test_remote_requests_are_listed_newest_first_by_action(
         ("RequestStopTransaction", "Accepted"),
     ]
     assert [(r["transactionId"], r["request"]) for r in stops] == [("tx1", stop)]
+
+
+async def test_calls_without_a_callresult_are_listed_with_their_outcome(
+    client: httpx.AsyncClient,
+    transactions: TransactionService,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    log = RemoteRequestLog(sessionmaker, FixedClock())
+    error = {"errorCode": "NotSupported", "errorDescription": "no", "errorDetails": {"a": 1}}
+    unlock = {"evseId": 1, "connectorId": 1}
+    start = {"idToken": {"idToken": TOKEN, "type": "ISO14443"}, "remoteStartId": 5}
+    offline = "No connection found for identifier: 1:cp1"
+    await transactions.record_remote_result("cp1", "ClearCache", {}, {"status": "Accepted"})
+    await log.record_unanswered(
+        "cp1", "UnlockConnector", unlock, Unanswered("CallError", "no", error)
+    )
+    await log.record_unanswered(
+        "cp1", "RequestStartTransaction", start, Unanswered("Timeout", "Timed out after 30 s")
+    )
+    await log.record_unanswered("cp1", "ChangeAvailability", {}, Unanswered("NotSent", offline))
+    # Not a remote-control command: only in the message log.
+    await log.record_unanswered(
+        "cp1", "Reset", {"type": "Immediate"}, Unanswered("NotSent", offline)
+    )
+
+    every = (await client.get(REMOTE, params={"stationId": "cp1"})).json()
+    timeouts = (await client.get(REMOTE, params={"outcome": "Timeout"})).json()
+
+    assert [
+        (r["action"], r["outcome"], r["status"], r["errorCode"], r["reason"]) for r in every
+    ] == [
+        ("ChangeAvailability", "NotSent", None, None, offline),
+        ("RequestStartTransaction", "Timeout", None, None, "Timed out after 30 s"),
+        ("UnlockConnector", "CallError", None, "NotSupported", "no"),
+        ("ClearCache", "Answered", "Accepted", None, None),
+    ]
+    assert (every[2]["request"], every[2]["response"], every[2]["evseId"]) == (unlock, error, 1)
+    assert [(r["remoteStartId"], r["transactionId"], r["response"]) for r in timeouts] == [
+        (5, None, {})
+    ]

@@ -27,6 +27,7 @@ from tourmaline.db.writer import MessageLogWriter
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.services.commands import CommandService
 from tourmaline.services.connections import ConnectionManager
+from tourmaline.services.ports import Unanswered
 from tourmaline.services.stations import StationService
 
 REDIS_URL = os.environ.get("TOURMALINE_TEST_REDIS_URL")
@@ -42,6 +43,7 @@ class Instance:
     writer: MessageLogWriter
     results: list[tuple[str, str, JsonObject, JsonObject]]
     callbacks: list[tuple[str, Any]]
+    unanswered: list[tuple[str, str, Unanswered]]
 
     async def connect(self, station_id: str) -> FakeLink:
         link = FakeLink(station_id)
@@ -97,12 +99,16 @@ async def instances(
     async def build(name: str) -> Instance:
         results: list[tuple[str, str, JsonObject, JsonObject]] = []
         callbacks: list[tuple[str, Any]] = []
+        unanswered: list[tuple[str, str, Unanswered]] = []
 
         async def on_result(sid: str, action: str, req: JsonObject, resp: JsonObject) -> None:
             results.append((sid, action, req, resp))
 
         async def deliver(url: str, body: Any) -> None:
             callbacks.append((url, body))
+
+        async def on_unanswered(sid: str, action: str, req: JsonObject, why: Unanswered) -> None:
+            unanswered.append((sid, action, why))
 
         clock = FakeClock()
         # Flushed explicitly by the tests, so the order of two instances' writes is chosen.
@@ -124,9 +130,12 @@ async def instances(
             call_timeout=2.0,
             on_result=on_result,
             deliver_callback=deliver,
+            on_unanswered=on_unanswered,
         )
         await manager.start()
-        instance = Instance(name, manager, commands, stations, writer, results, callbacks)
+        instance = Instance(
+            name, manager, commands, stations, writer, results, callbacks, unanswered
+        )
         started.append(instance)
         return instance
 

@@ -71,6 +71,12 @@ async def test_remote_call_error_and_timeout_keep_their_shape(instances: Any) ->
         True,
     )
     assert timeout.message_id == second.message_id
+    # Reported once, by the owner that saw the outcome.
+    assert [(sid, why.outcome) for sid, _, why in b.unanswered] == [
+        ("cp1", "CallError"),
+        ("cp1", "Timeout"),
+    ]
+    assert a.unanswered == []
 
 
 async def test_station_connected_nowhere(instances: Any) -> None:
@@ -81,6 +87,7 @@ async def test_station_connected_nowhere(instances: Any) -> None:
     assert result.success is False
     assert result.payload == "No connection found for identifier: 1:ghost"
     assert await a.connections.is_connected("ghost") is False
+    assert [(sid, why.outcome) for sid, _, why in a.unanswered] == [("ghost", "NotSent")]
 
 
 async def test_owner_that_does_not_answer_gives_a_timeout(instances: Any, monkeypatch: Any) -> None:

@@ -1,6 +1,6 @@
 """The password endpoint with setOnCharger false (OCPP A01, interface.md §6) against a simulated
 station over real sockets: every station answer, then a profile-1 login with the old and the new
-password."""
+password. The console's "Also set it on the charger" takes the same path."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
 
+from tests.api.console.conftest import Browser
 from tourmaline.runtime import Runtime
 from tourmaline.sim.station import ReplyWithCallError, SimulatedStation
 
@@ -180,3 +181,25 @@ async def test_a_generated_password_is_pushed_and_never_returned(
     assert generated not in answer.text
     assert await can_log_in(runtime, generated)
     assert not await can_log_in(runtime, OLD)
+
+
+async def test_the_console_sets_the_password_on_the_charger_the_same_way(
+    connect: StationFactory, api: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    station = await booted(connect, runtime)
+    station.on("SetVariables", answering("Accepted"))
+    browser = Browser(api)
+    form = {
+        "min_security_profile": "1",
+        "password_mode": "set",
+        "password": NEW,
+        "set_on_charger": "on",
+    }
+
+    answer = await browser.post("/ui/stations/cp001", form)
+
+    assert answer.status_code == 303, answer.text
+    [(_, sent)] = station.received_calls[-1:]
+    assert sent["setVariableData"][0]["attributeValue"] == NEW
+    assert not await can_log_in(runtime, OLD)
+    assert await can_log_in(runtime, NEW)

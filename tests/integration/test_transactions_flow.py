@@ -14,6 +14,7 @@ import pytest
 from tests.tx_support import at
 from tourmaline.runtime import Runtime, build_runtime
 from tourmaline.settings import TransactionSettings
+from tourmaline.sim.station import ReplyWithCallError
 
 from .conftest import StationFactory, expect_error, make_settings
 
@@ -183,6 +184,84 @@ async def test_remote_start_links_the_session_and_remote_stop_and_status_are_rec
     body = await transaction(api, "cp-remote", "rs1")
     # GetTransactionStatus said "not ongoing": inactive, but not ended (interface.md §7.4).
     assert (body["remoteStartId"], body["isActive"], body["endTime"]) == (77, False, None)
+
+
+async def test_remote_commands_without_a_callresult_are_listed_with_their_outcome(
+    connect: StationFactory, api: httpx.AsyncClient
+) -> None:
+    station = await connect("cp-fail")
+    never = asyncio.Event()
+
+    def refuse(payload: dict[str, Any]) -> dict[str, Any]:
+        raise ReplyWithCallError("NotSupported", "no unlocking here")
+
+    async def silent(payload: dict[str, Any]) -> dict[str, Any]:
+        await never.wait()
+        return ACCEPTED
+
+    station.on("UnlockConnector", refuse)
+    station.on("RequestStartTransaction", silent)
+    wait = {"identifier": "cp-fail", "wait": "true", "timeout": "1"}
+    start = {"idToken": {"idToken": TOKEN, "type": "ISO14443"}, "remoteStartId": 78, "evseId": 1}
+    unlock = {"evseId": 1, "connectorId": 1}
+    not_tx_profile = {
+        **start,
+        "chargingProfile": {
+            "id": 1,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "chargingRateUnit": "W",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7000}],
+                }
+            ],
+        },
+    }
+
+    unlocked = await api.post("/ocpp/2.0.1/evdriver/unlockConnector", params=wait, json=unlock)
+    started = await api.post(
+        "/ocpp/2.0.1/evdriver/requestStartTransaction", params=wait, json=start
+    )
+    refused = await api.post(
+        "/ocpp/2.0.1/evdriver/requestStartTransaction", params=wait, json=not_tx_profile
+    )
+    offline = await api.post(
+        "/ocpp/2.0.1/evdriver/clearCache", params={**wait, "identifier": "cp-gone"}, json={}
+    )
+    # The station starts the session after all: a start that timed out is not linked to it.
+    await station.transaction_event(
+        "Started", "late1", 0, evse_id=1, id_token=TOKEN, remote_start_id=78
+    )
+
+    assert [unlocked.status_code, started.status_code, refused.status_code] == [200, 504, 200]
+    assert offline.json() == [
+        {"success": False, "payload": "No connection found for identifier: 1:cp-gone"}
+    ]
+    rows = (
+        await api.get("/data/transactions/remoteRequests", params={"stationId": "cp-fail"})
+    ).json()
+    assert [(r["action"], r["outcome"], r["errorCode"], r["transactionId"]) for r in rows] == [
+        ("RequestStartTransaction", "NotSent", None, None),
+        ("RequestStartTransaction", "Timeout", None, None),
+        ("UnlockConnector", "CallError", "NotSupported", None),
+    ]
+    assert [r["reason"] for r in rows] == [
+        "chargingProfile must have chargingProfilePurpose TxProfile, not TxDefaultProfile",
+        "Timed out after 1 s",
+        "no unlocking here",
+    ]
+    [gone] = (
+        await api.get("/data/transactions/remoteRequests", params={"stationId": "cp-gone"})
+    ).json()
+    assert (gone["action"], gone["outcome"], gone["reason"]) == (
+        "ClearCache",
+        "NotSent",
+        "No connection found for identifier: 1:cp-gone",
+    )
+    assert (await transaction(api, "cp-fail", "late1"))["remoteStartId"] == 78
 
 
 async def test_bad_inputs_get_the_specified_answers_and_store_nothing_wrong(

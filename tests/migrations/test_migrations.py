@@ -137,6 +137,28 @@ async def test_downgrade_to_base_removes_every_table_and_upgrade_works_again(
         await engine.dispose()
 
 
+async def test_remote_requests_stored_before_outcomes_read_as_answered(database_url: str) -> None:
+    engine = create_engine(DatabaseSettings(url=database_url))
+    insert = text(
+        "INSERT INTO remote_requests (station_id, action, status, request, response, answered_at)"
+        " VALUES ('cp1', 'ClearCache', 'Accepted', '{}', '{\"status\": \"Accepted\"}',"
+        " CURRENT_TIMESTAMP)"
+    )
+    try:
+        await upgrade_to_head(engine)
+        await downgrade_to(engine, "2026_11_27_console")
+        async with engine.begin() as connection:
+            await connection.execute(insert)
+        await upgrade_to_head(engine)
+        async with engine.connect() as connection:
+            row = await connection.execute(
+                text("SELECT outcome, status, error_code, reason FROM remote_requests")
+            )
+            assert row.one() == ("Answered", "Accepted", None, None)
+    finally:
+        await engine.dispose()
+
+
 def test_revisions_form_one_line_with_dated_file_names() -> None:
     scripts = ScriptDirectory.from_config(alembic_config())
 

@@ -155,3 +155,37 @@ async def add_fleet_tokens(console: Console) -> None:
         await console.runtime.tokens.put(AuthorizationWrite.model_validate_json(json.dumps(body)))
     limits = RestrictionsWrite.model_validate({"allowedConnectorTypes": ["cType2", "cCCS2"]})
     await console.runtime.tokens.put_restrictions("0A1B2C3D4E5F60", "ISO14443", limits)
+
+
+async def test_an_open_meter_samples_panel_stays_open_across_live_updates(
+    page: Page, charger: StationFactory
+) -> None:
+    station = await charger("cp-samples")
+    await station.boot()
+    begin = datetime.now(UTC) - timedelta(minutes=10)
+    await station.transaction_event(
+        "Started", "TX-SAMPLES", 0, timestamp=begin, evse_id=1, connector_id=1, meter_wh=0,
+        charging_state="Charging",
+    )  # fmt: skip
+    await page.goto("/ui/sessions/cp-samples/TX-SAMPLES")
+    await expect(page.locator("#live-status")).to_have_text("Live updates on")
+    panel = page.locator("details#meter-samples-panel")
+    await panel.get_by_text(re.compile(r"^Meter samples")).click()
+    await expect(panel).to_have_attribute("open", "")
+    await expect(page.locator("#meter-samples")).to_be_visible()
+
+    await station.transaction_event(
+        "Updated", "TX-SAMPLES", 1, timestamp=begin + timedelta(minutes=5), meter_wh=2500
+    )
+
+    # The live refresh replaced the panel (it has the new sample) and kept it open.
+    await expect(page.locator("#meter-samples tbody tr")).to_have_count(2)
+    await expect(panel).to_have_attribute("open", "")
+    await expect(page.locator("#meter-samples")).to_be_visible()
+    # Closed by the user, it stays closed after the next refresh.
+    await panel.get_by_text(re.compile(r"^Meter samples")).click()
+    await station.transaction_event(
+        "Updated", "TX-SAMPLES", 2, timestamp=begin + timedelta(minutes=8), meter_wh=4000
+    )
+    await expect(panel.locator("summary")).to_contain_text("Meter samples (3)")
+    await expect(page.locator("#meter-samples")).to_be_hidden()

@@ -4,7 +4,8 @@
 over the cluster rpc and the owner runs the same local path), or nowhere. Whatever `wait` says,
 the station's answer is awaited on the owning instance by a supervised task that runs the
 CALLRESULT route (`on_result`) and posts to the callback URL, so each effect happens exactly once
-and survives the HTTP caller going away.
+and survives the HTTP caller going away. A call that gets no CALLRESULT (CALLERROR, timeout,
+socket closed, never sent) is reported once to `on_unanswered`, by the instance that knows.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tourmaline.cluster.tasks import TaskSupervisor
 from tourmaline.ocpp.errors import OcppError
 from tourmaline.ocpp.rpc import CallError, CallResult, JsonObject
 from tourmaline.services.connections import ConnectionManager
+from tourmaline.services.ports import Unanswered, UnansweredHandler
 from tourmaline.transport.ports import (
     CallTimeout,
     LinkClosed,
@@ -132,6 +134,12 @@ async def _no_result_route(
     """No CALLRESULT routes wired."""
 
 
+async def _not_recorded(
+    station_id: str, action: str, request: JsonObject, unanswered: Unanswered
+) -> None:
+    """Unanswered calls are only in the message log."""
+
+
 class CommandService:
     def __init__(
         self,
@@ -143,6 +151,7 @@ class CommandService:
         on_result: ResultHandler | None = None,
         deliver_callback: CallbackDelivery | None = None,
         outbound_gate: OutboundGate | None = None,
+        on_unanswered: UnansweredHandler | None = None,
     ) -> None:
         # Remote commands travel on the connection manager's rpc endpoint (one request channel
         # per instance, design.md §5), so `broker` is not used directly.
@@ -153,6 +162,7 @@ class CommandService:
         self._on_result = on_result or _no_result_route
         self._deliver_callback = deliver_callback or _no_callback
         self._outbound_gate = outbound_gate
+        self._on_unanswered = on_unanswered or _not_recorded
         self._tasks = TaskSupervisor("commands")
         connections.rpc.handle("command", self._serve_remote)
 
@@ -178,16 +188,21 @@ class CommandService:
             return await self._send_local(link, command)
         owner = await self._connections.remote_owner(station_id)
         if owner is None:
-            return CommandResult(False, not_connected_text(station_id, tenant_id))
+            return await self._not_sent(command, not_connected_text(station_id, tenant_id))
         return await self._send_remote(owner, command)
+
+    async def refuse(
+        self, station_id: str, action: str, payload: JsonObject, reason: str, *, tenant_id: int = 1
+    ) -> CommandResult:
+        """A call its caller will not send (the message API's route preconditions, interface.md
+        §7.4), answered and recorded like any other call that never left."""
+        command = _Command(station_id, action, payload, False, self._call_timeout, None, tenant_id)
+        return await self._not_sent(command, reason)
 
     # -- on the owning instance -----------------------------------------------------------------
 
     async def _send_local(self, link: StationLink, command: _Command) -> CommandResult:
-        refusal = await self._refusal(command)
-        if refusal is not None:
-            return refusal
-        started = self._start(link, command)
+        started = await self._begin(link, command)
         if isinstance(started, CommandResult):
             return started
         call, outcome = started
@@ -196,25 +211,37 @@ class CommandService:
         # Shielded: a caller that gives up must not cancel the result route or the callback.
         return await asyncio.shield(outcome)
 
-    async def _refusal(self, command: _Command) -> CommandResult | None:
+    async def _begin(
+        self, link: StationLink, command: _Command
+    ) -> tuple[OutboundCall, asyncio.Task[CommandResult]] | CommandResult:
+        """Gate and queue the call and follow it through; a call that does not get queued is
+        answered (and recorded) here."""
+        reason = await self._refusal(command)
+        if reason is None:
+            started = self._start(link, command)
+            if not isinstance(started, str):
+                return started
+            reason = started
+        return await self._not_sent(command, reason)
+
+    async def _refusal(self, command: _Command) -> str | None:
         if self._outbound_gate is None:
             return None
-        text = await self._outbound_gate(command.station_id, command.action, command.payload)
-        return None if text is None else CommandResult(False, text)
+        return await self._outbound_gate(command.station_id, command.action, command.payload)
 
     def _start(
         self, link: StationLink, command: _Command
-    ) -> tuple[OutboundCall, asyncio.Task[CommandResult]] | CommandResult:
+    ) -> tuple[OutboundCall, asyncio.Task[CommandResult]] | str:
+        """The queued call and its follow-through task, or why it was not queued."""
         try:
             call = link.submit(command.action, command.payload, timeout=command.timeout)
         except OutboundQueueFull:
-            return CommandResult(False, f"Outbound queue full for {command.station_id}")
+            return f"Outbound queue full for {command.station_id}"
         except LinkClosed:
-            return CommandResult(False, not_connected_text(command.station_id, command.tenant_id))
+            return not_connected_text(command.station_id, command.tenant_id)
         except OcppError as error:
             # The payload failed the request schema: a bug or an invalid request, never sent.
-            text = f"{command.action} request not sent ({error.code}): {error.description}"
-            return CommandResult(False, text)
+            return f"{command.action} request not sent ({error.code}): {error.description}"
         outcome = self._tasks.spawn(
             self._follow_through(command, call), name=f"command:{command.station_id}"
         )
@@ -224,8 +251,13 @@ class CommandService:
         try:
             frame = await call.outcome()
         except CallTimeout:
-            return _timed_out(command.timeout, call.message_id)
+            timed_out = _timed_out(command.timeout, call.message_id)
+            await self._unanswered(command, Unanswered("Timeout", str(timed_out.payload)))
+            return timed_out
         except LinkClosed:
+            # Queued or already on the wire: either way the station's answer can no longer come.
+            closed = Unanswered("Disconnected", "Connection closed before the station answered")
+            await self._unanswered(command, closed)
             text = not_connected_text(command.station_id, command.tenant_id)
             return CommandResult(False, text, call.message_id)
         if isinstance(frame, CallResult):
@@ -233,6 +265,7 @@ class CommandService:
             self._post_callback(command.callback_url, frame.payload)
             return CommandResult(True, frame.payload, call.message_id)
         error = error_payload(frame)
+        await self._unanswered(command, Unanswered("CallError", frame.description, error))
         self._post_callback(command.callback_url, error)
         return CommandResult(False, error, call.message_id)
 
@@ -244,6 +277,22 @@ class CommandService:
         except Exception:
             log.exception(
                 "CALLRESULT handling failed", station_id=command.station_id, action=command.action
+            )
+
+    async def _not_sent(self, command: _Command, reason: str) -> CommandResult:
+        await self._unanswered(command, Unanswered("NotSent", reason))
+        return CommandResult(False, reason)
+
+    async def _unanswered(self, command: _Command, unanswered: Unanswered) -> None:
+        try:
+            await self._on_unanswered(
+                command.station_id, command.action, command.payload, unanswered
+            )
+        except Exception:
+            log.exception(
+                "recording an unanswered call failed",
+                station_id=command.station_id,
+                action=command.action,
             )
 
     def _post_callback(self, url: str | None, body: Any) -> None:
@@ -261,11 +310,8 @@ class CommandService:
         link = self._connections.local(command.station_id)
         if link is None:
             text = not_connected_text(command.station_id, command.tenant_id)
-            return CommandResult(False, text).to_wire()
-        refusal = await self._refusal(command)
-        if refusal is not None:
-            return refusal.to_wire()
-        started = self._start(link, command)
+            return (await self._not_sent(command, text)).to_wire()
+        started = await self._begin(link, command)
         if isinstance(started, CommandResult):
             return started.to_wire()
         call, outcome = started
@@ -290,6 +336,8 @@ class CommandService:
                         return result
                     message_id = result.message_id
         except RpcTimeout:
+            # Not recorded as unanswered here: the owner decides (and records) the call's outcome
+            # once it has it; this instance only stopped waiting for it.
             log.warning(
                 "no reply from the owning instance", station_id=command.station_id, to=owner
             )

@@ -85,7 +85,9 @@ class MessageSender:
     ) -> list[CommandResult]:
         payload, refusal = check_preconditions(request.action, request.payload)
         if refusal is not None:
-            return [CommandResult(False, refusal) for _ in identifiers]
+            return list(
+                await asyncio.gather(*(self._refuse(sid, request, refusal) for sid in identifiers))
+            )
         prepared = MessageRequest(
             request.action,
             payload,
@@ -99,7 +101,7 @@ class MessageSender:
     async def send_one(self, station_id: str, request: MessageRequest) -> CommandResult:
         parts = await self._parts(station_id, request)
         if isinstance(parts, str):
-            return CommandResult(False, parts)
+            return await self._refuse(station_id, request, parts)
         if len(parts) == 1:
             return await self._send(station_id, request, parts[0], request.timeout)
         return await self._send_parts(station_id, request, parts)
@@ -115,6 +117,11 @@ class MessageSender:
             timeout=seconds,
             callback_url=request.callback_url,
             tenant_id=request.tenant_id,
+        )
+
+    async def _refuse(self, station_id: str, request: MessageRequest, reason: str) -> CommandResult:
+        return await self._commands.refuse(
+            station_id, request.action, request.payload, reason, tenant_id=request.tenant_id
         )
 
     # -- batching -------------------------------------------------------------------------------

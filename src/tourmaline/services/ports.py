@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,9 @@ __all__ = [
     "ReservationUse",
     "SecurityEventSink",
     "TariffPrices",
+    "Unanswered",
+    "UnansweredHandler",
+    "UnansweredOutcome",
 ]
 
 OutboundCheck = Callable[[str, str, JsonObject], Awaitable[str | None]]
@@ -31,6 +34,25 @@ OutboundCheck = Callable[[str, str, JsonObject], Awaitable[str | None]]
 CSMS call is queued: a refusal text, answered as `{success: false, payload: <text>}`
 (interface.md §7.2), or None to go on. Checks that store something (a reservation before
 ReserveNow, §10.4) run after the checks that only refuse."""
+
+
+UnansweredOutcome = Literal["CallError", "Timeout", "Disconnected", "NotSent"]
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """Why a call got no CALLRESULT: the station's CALLERROR (`error`, as `error_payload`
+    shows it), no answer before the deadline, the socket closing while the call was queued or
+    on the wire, or the call never leaving (station offline, refused before sending)."""
+
+    outcome: UnansweredOutcome
+    reason: str
+    error: JsonObject | None = None
+
+
+UnansweredHandler = Callable[[str, str, JsonObject, Unanswered], Awaitable[None]]
+"""on_unanswered(station_id, action, request, unanswered): a call that got no CALLRESULT, reported
+once by the instance that knew its outcome (CommandService to RemoteRequestLog)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 `tourmaline station …` commands, the REST API and the web console, so each is written once.
 
 Passwords given here are stored as the station's Basic-auth credential only (the charger is
-expected to have it already, or to be configured with it by hand); pushing a password to a
-connected charger is OCPP A01, `POST /data/configuration/password`.
+expected to have it already, or to be configured with it by hand); setting a password on a
+connected charger is OCPP A01, services/password_push.py.
 """
 
 from __future__ import annotations

@@ -190,8 +190,13 @@ async def test_a_sessions_detail_with_events_and_its_meter_chart(
     await charge(service, "cp1", "tx/1", token=TOKEN, remote_start_id=77, end="Remote")
     answered = datetime(2026, 3, 4, 10, 1, 30, tzinfo=UTC)
     request, response = {"transactionId": "tx/1"}, {"status": "Accepted"}
+    error = {"errorCode": "InternalError", "errorDescription": "busy", "errorDetails": {}}
+    refused = RemoteResult(
+        "cp1", "RequestStopTransaction", request, error, answered, "CallError", "busy"
+    )
     result = RemoteResult("cp1", "RequestStopTransaction", request, response, answered)
     async with sessionmaker.begin() as session:
+        await record_remote_result(session, refused)
         await record_remote_result(session, result)
 
     page = await browser.get("/ui/sessions/cp1/tx%2F1")
@@ -210,6 +215,7 @@ async def test_a_sessions_detail_with_events_and_its_meter_chart(
     assert events == [("0", "Started", "Authorized"), ("1", "Updated", "MeterValuePeriodic"),
                       ("2", "Ended", "StopAuthorized")]  # fmt: skip
     assert re.search(r"RequestStopTransaction</th><td>Accepted", text)
+    assert re.search(r"RequestStopTransaction</th><td>CallError InternalError: busy", text)
     # The chart: an accessible SVG with both axes' units, the two series and the sample table.
     svg = text.split("<svg", 1)[1].split("</svg>", 1)[0]
     assert 'role="img" aria-labelledby="chart-title chart-desc"' in svg

@@ -1,17 +1,22 @@
 """Console station pages: the list with search and filters, create / edit / delete with
-passwords set or generated (shown once), and the station overview with its connectors."""
+passwords set or generated (shown once) and, on edit, set on the charger too (OCPP A01), and the
+station overview with its connectors."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from tests.cluster.fakes import FakeLink
+from tests.cluster.fakes import FakeCall, FakeLink
 from tourmaline.api.deps import ApiDeps
 from tourmaline.services.stations import StationWrite
+from tourmaline.transport.ports import CallTimeout
 
 from .conftest import Browser, field_error
 
@@ -123,6 +128,176 @@ async def test_create_with_a_given_password_then_edit(browser: Browser, deps: Ap
     assert edited.status_code == 303
     station = await deps.stations.get("cp1")
     assert station is not None and station.min_security_profile == 0
+    assert await deps.credentials.verify("cp1", PASSWORD)
+
+
+# -- setting the password on the charger (OCPP A01) ------------------------------------------------
+
+EDIT = {"min_security_profile": "1", "password_mode": "set", "password": PASSWORD}
+
+
+def set_variable_result(status: str) -> dict[str, Any]:
+    return {
+        "setVariableResult": [
+            {
+                "attributeStatus": status,
+                "component": {"name": "SecurityCtrlr"},
+                "variable": {"name": "BasicAuthPassword"},
+            }
+        ]
+    }
+
+
+async def edit_answered(
+    browser: Browser, link: FakeLink, form: dict[str, str], answer: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """Post the edit form while the station answers its SetVariables with `answer`."""
+
+    async def station_side() -> dict[str, Any]:
+        call = await link.next_call()
+        assert call.action == "SetVariables"
+        call.respond(answer)
+        return call.payload
+
+    answering = asyncio.create_task(station_side())
+    response = await browser.post("/ui/stations/cp1", form)
+    return response, await answering
+
+
+async def test_the_edit_form_offers_to_set_the_password_on_the_charger_by_default(
+    browser: Browser,
+) -> None:
+    await add(browser, "cp1")
+
+    page = await browser.get("/ui/stations/cp1")
+
+    checkbox = re.search(r'<input id="set_on_charger"[^>]*>', page.text)
+    assert checkbox is not None and " checked" in checkbox.group(0)
+    assert re.search(
+        r'<label for="set_on_charger">\s*<input[^>]*>\s*Also set it on the charger', page.text
+    )
+    new = await browser.get("/ui/stations/new")
+    assert 'id="set_on_charger"' not in new.text
+
+
+@pytest.mark.parametrize(
+    ("status", "notice"),
+    [
+        ("Accepted", "The charger accepted the new password; it is stored."),
+        ("RebootRequired", "applies it after a reboot; the previous password stays valid"),
+    ],
+)
+async def test_a_password_the_charger_accepts_is_sent_then_the_station_saved(
+    browser: Browser, deps: ApiDeps, status: str, notice: str
+) -> None:
+    await add(browser, "cp1")
+    link = FakeLink("cp1")
+    await deps.connections.opened(link)
+
+    response, sent = await edit_answered(
+        browser, link, {**EDIT, "set_on_charger": "on"}, set_variable_result(status)
+    )
+
+    assert response.status_code == 303, response.text
+    assert sent == {
+        "setVariableData": [
+            {
+                "component": {"name": "SecurityCtrlr"},
+                "variable": {"name": "BasicAuthPassword"},
+                "attributeType": "Actual",
+                "attributeValue": PASSWORD,
+            }
+        ]
+    }
+    station = await deps.stations.get("cp1")
+    assert station is not None and station.min_security_profile == 1
+    page = await browser.get(response.headers["location"])
+    assert notice in page.text
+    assert PASSWORD not in page.text
+
+
+async def test_a_generated_password_goes_to_the_charger_and_is_not_shown(
+    browser: Browser, deps: ApiDeps
+) -> None:
+    await add(browser, "cp1")
+    link = FakeLink("cp1")
+    await deps.connections.opened(link)
+    form = {"min_security_profile": "0", "password_mode": "generate", "set_on_charger": "on"}
+
+    response, sent = await edit_answered(browser, link, form, set_variable_result("Accepted"))
+
+    generated = sent["setVariableData"][0]["attributeValue"]
+    assert len(generated) == 40
+    assert response.status_code == 303
+    assert generated not in (await browser.get(response.headers["location"])).text
+
+
+def rejected(call: FakeCall) -> None:
+    call.respond(set_variable_result("Rejected"))
+
+
+def call_error(call: FakeCall) -> None:
+    call.respond_error("InternalError", "no room")
+
+
+def no_answer(call: FakeCall) -> None:
+    call.fail(CallTimeout())
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "message"),
+    [
+        (rejected, 502, "The charger rejected the password (Rejected)."),
+        (call_error, 502, "The charger answered CALLERROR InternalError no room."),
+        (no_answer, 504, "The charger did not answer within 30 s."),
+    ],
+    ids=["rejected", "callerror", "timeout"],
+)
+async def test_a_password_the_charger_refuses_changes_nothing(
+    browser: Browser,
+    deps: ApiDeps,
+    answer: Callable[[FakeCall], None],
+    status: int,
+    message: str,
+) -> None:
+    await add(browser, "cp1", min_security_profile="0")
+    link = FakeLink("cp1")
+    await deps.connections.opened(link)
+
+    async def station_side() -> None:
+        answer(await link.next_call())
+
+    answering = asyncio.create_task(station_side())
+    response = await browser.post("/ui/stations/cp1", {**EDIT, "set_on_charger": "on"})
+    await answering
+
+    assert response.status_code == status
+    assert field_error(response.text, "set_on_charger") == f"{message} Nothing was saved."
+    station = await deps.stations.get("cp1")
+    assert station is not None and station.min_security_profile == 0
+    assert deps.credentials is not None and not await deps.credentials.has_password("cp1")
+
+
+async def test_a_charger_that_is_offline_is_told_and_nothing_changes(
+    browser: Browser, deps: ApiDeps
+) -> None:
+    await add(browser, "cp1", min_security_profile="0")
+
+    response = await browser.post("/ui/stations/cp1", {**EDIT, "set_on_charger": "on"})
+
+    assert response.status_code == 409
+    assert field_error(response.text, "set_on_charger").startswith(
+        "The charger is not connected, so the password was not sent."
+    )
+    # The operator's choice is kept for the next attempt, the password is not echoed.
+    checkbox = re.search(r'<input id="set_on_charger"[^>]*>', response.text)
+    assert checkbox is not None and " checked" in checkbox.group(0)
+    assert PASSWORD not in response.text
+    assert deps.credentials is not None and not await deps.credentials.has_password("cp1")
+
+    stored_only = await browser.post("/ui/stations/cp1", EDIT)
+
+    assert stored_only.status_code == 303
     assert await deps.credentials.verify("cp1", PASSWORD)
 
 

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.helpers import FakeClock
 from tests.tx_support import RecordingReservations, TokenBook, at, meter_values, tx_event
 from tourmaline.db.models import Connector, MeterValue, TransactionEvent
-from tourmaline.services.remote_requests import RemoteRequestQuery
+from tourmaline.services.ports import Unanswered
+from tourmaline.services.remote_requests import RemoteRequestLog, RemoteRequestQuery
 from tourmaline.services.tariffs import TariffService, TariffWrite
 from tourmaline.services.transaction_query import (
     TransactionDetailView,
@@ -527,6 +528,60 @@ async def test_a_rejected_remote_start_is_never_linked(
 
     [row] = await _remote_rows(sessionmaker)
     assert (row["status"], row["transactionId"]) == ("Rejected", None)
+
+
+CALL_ERROR = {"errorCode": "InternalError", "errorDescription": "busy", "errorDetails": {}}
+
+
+@pytest.mark.parametrize(
+    "unanswered",
+    [
+        Unanswered("CallError", "busy", CALL_ERROR),
+        Unanswered("Timeout", "Timed out after 30 s"),
+        Unanswered("NotSent", "No connection found for identifier: 1:cp1"),
+    ],
+    ids=["callerror", "timeout", "not-sent"],
+)
+@pytest.mark.parametrize("started_first", [False, True], ids=["answer-first", "started-first"])
+async def test_a_remote_start_without_a_callresult_is_never_linked(
+    service: TransactionService,
+    query: TransactionQuery,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    unanswered: Unanswered,
+    started_first: bool,
+) -> None:
+    log = RemoteRequestLog(sessionmaker, FakeClock())
+    request = {"idToken": {"idToken": TOKEN, "type": "ISO14443"}, "remoteStartId": 45}
+    if started_first:
+        await send(service, "Started", "tx1", 0, evse_id=1, remote_start_id=45)
+    await log.record_unanswered("cp1", "RequestStartTransaction", request, unanswered)
+    if not started_first:
+        await send(service, "Started", "tx1", 0, evse_id=1, remote_start_id=45)
+
+    [row] = await _remote_rows(sessionmaker)
+    assert (row["outcome"], row["status"], row["transactionId"]) == (
+        unanswered.outcome,
+        None,
+        None,
+    )
+    assert (await detail(query, "tx1")).remote_start_id == 45
+
+
+async def test_a_get_transaction_status_without_a_callresult_changes_no_transaction(
+    service: TransactionService,
+    query: TransactionQuery,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await send(service, "Started", "tx1", 0, evse_id=1, meter_wh=0)
+    log = RemoteRequestLog(sessionmaker, FakeClock())
+
+    await log.record_unanswered(
+        "cp1", "GetTransactionStatus", {"transactionId": "tx1"}, Unanswered("Timeout", "late")
+    )
+
+    [row] = await _remote_rows(sessionmaker)
+    assert (row["outcome"], row["transactionId"]) == ("Timeout", "tx1")
+    assert (await detail(query, "tx1")).is_active is True
 
 
 async def test_get_transaction_status_not_ongoing_deactivates_without_ending(

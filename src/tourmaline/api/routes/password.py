@@ -1,10 +1,9 @@
 """`POST /data/configuration/password` (interface.md §6): every row of its table.
 
 `setOnCharger: true` means the charger already has the password: only Tourmaline is updated.
-`false` runs OCPP use case A01: SetVariables(BasicAuthPassword) first, and the station's answer
-decides. The credential is then stored by the SetVariables result route (the same path as a
-message-API SetVariables), so it is stored exactly once, on the instance holding the socket.
-The password, given or generated, is never logged or returned.
+`false` runs OCPP use case A01 (services/password_push.py, shared with the console): the
+station's answer decides whether the password is stored. The password, given or generated, is
+never logged or returned.
 """
 
 from __future__ import annotations
@@ -26,8 +25,8 @@ from tourmaline.api.errors import (
 from tourmaline.api.routes.monitoring import DeviceModelDep, InvalidPassword
 from tourmaline.api.schemas import BAD_REQUEST, ErrorBody
 from tourmaline.api.strict import strict_body
-from tourmaline.services.commands import CommandResult, not_connected_text
 from tourmaline.services.credentials import PASSWORD_PATTERN, generate_password
+from tourmaline.services.password_push import PasswordPush, push_password
 
 __all__ = ["PasswordAnswer", "PasswordWrite", "router"]
 
@@ -106,33 +105,21 @@ def _checked(write: PasswordWrite) -> PasswordWrite:
     return write
 
 
-def _set_variables(password: str) -> dict[str, Any]:
-    data = {
-        "component": {"name": "SecurityCtrlr"},
-        "variable": {"name": "BasicAuthPassword"},
-        "attributeType": "Actual",
-        "attributeValue": password,
-    }
-    return {"setVariableData": [data]}
-
-
-def _answer(station_id: str, tenant_id: int, result: CommandResult) -> PasswordAnswer:
+def _answer(station_id: str, push: PasswordPush) -> PasswordAnswer:
     """The station's answer as interface.md §6 words it."""
-    if result.timed_out:
+    if push.outcome == "Timeout":
         raise ChargerTimeout(f"Charging station {station_id} did not answer in time")
-    if not result.success:
-        if isinstance(result.payload, dict):
-            raise ChargerError(
-                f"Charging station {station_id} answered with a CALLERROR", details=result.payload
-            )
-        if result.payload == not_connected_text(station_id, tenant_id):
-            raise StationNotConnected(f"Charging station {station_id} is not connected")
-        raise CommandRefused(str(result.payload))
-    results = result.payload.get("setVariableResult") or [{}]
-    status = results[0].get("attributeStatus")
-    if status not in STORED_STATUSES:
-        raise ChargerRejected(details=results[0])
-    return PasswordAnswer(success=True, payload=STORED_STATUSES[status])
+    if push.outcome == "CallError":
+        raise ChargerError(
+            f"Charging station {station_id} answered with a CALLERROR", details=push.detail
+        )
+    if push.outcome == "NotConnected":
+        raise StationNotConnected(f"Charging station {station_id} is not connected")
+    if push.outcome == "NotSent":
+        raise CommandRefused(str(push.detail))
+    if push.outcome == "Rejected":
+        raise ChargerRejected(details=push.detail)
+    return PasswordAnswer(success=True, payload=STORED_STATUSES[push.outcome])
 
 
 @router.post(
@@ -160,17 +147,15 @@ async def post_password(
         await device_model.record_password(station_id, write.password)
         log.info("api.password_set", station_id=station_id, set_on_charger=True)
         return PasswordAnswer(success=True, payload=STORED_STATUSES["Accepted"])
-    if not await connections.is_connected(station_id):
-        raise StationNotConnected(f"Charging station {station_id} is not connected")
-    result = await commands.send(
+    push = await push_password(
+        commands,
+        connections,
         station_id,
-        "SetVariables",
-        _set_variables(write.password or generate_password()),
-        wait=True,
+        write.password or generate_password(),
         timeout=settings.ocpp.call_timeout,
         callback_url=callback_url,
         tenant_id=tenant_id,
     )
-    answer = _answer(station_id, tenant_id, result)
+    answer = _answer(station_id, push)
     log.info("api.password_set", station_id=station_id, set_on_charger=False)
     return answer

@@ -27,6 +27,7 @@ from tourmaline.api.strict import strict_body
 from tourmaline.api.timestamps import parse_instant
 from tourmaline.services.remote_requests import (
     RemoteAction,
+    RemoteOutcome,
     RemoteRequestQuery,
     RemoteRequestView,
 )
@@ -163,16 +164,17 @@ async def delete_tariffs(tariffs: TariffsDep, _: TenantDep, tariff_id: TariffIdQ
 @router.get(
     "/remoteRequests",
     response_model=list[RemoteRequestView],
-    summary="Answers to remote-control commands, newest first",
+    summary="Remote-control commands and their outcomes, newest first",
 )
 async def get_remote_requests(
     remote_requests: RemoteRequestsDep,
     _: TenantDep,
     station_id: OptionalStationIdQuery = None,
     action: Annotated[RemoteAction | None, Query()] = None,
+    outcome: Annotated[RemoteOutcome | None, Query()] = None,
     limit: LimitQuery = 100,
     offset: OffsetQuery = 0,
 ) -> list[RemoteRequestView]:
     return await remote_requests.search(
-        station_id=station_id, action=action, limit=limit, offset=offset
+        station_id=station_id, action=action, outcome=outcome, limit=limit, offset=offset
     )

@@ -1,8 +1,9 @@
-"""Remote-control commands answered by a station (interface.md §7.4): RequestStartTransaction,
+"""Remote-control commands sent to a station (interface.md §7.4): RequestStartTransaction,
 RequestStopTransaction, UnlockConnector, GetTransactionStatus, ChangeAvailability, ClearCache.
 
-One row per CALLRESULT. Calls that were refused, timed out or answered with a CALLERROR are in
-the message log with their outcome (§8.5), not here.
+One row per call and its final outcome: `Answered` (a CALLRESULT, its `status` and `response`),
+`CallError` (`error_code`, the description in `reason`, the CALLERROR in `response`),
+`Timeout`, `Disconnected` or `NotSent` (why, in `reason`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String
+from sqlalchemy import JSON, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tourmaline.db.base import Base, UTCDateTime
@@ -21,8 +22,9 @@ __all__ = ["RemoteRequest"]
 
 
 class RemoteRequest(Base):
-    """`transaction_id` is the transaction the command was about (stop, status) or, for a
-    RequestStartTransaction, the one that followed it with the same `remote_start_id`."""
+    """`transaction_id` is the transaction the command was about (stop, status) or, for an
+    accepted RequestStartTransaction, the one that followed it with the same `remote_start_id`.
+    `answered_at` is when the outcome was known."""
 
     __tablename__ = "remote_requests"
     __table_args__ = (
@@ -33,7 +35,10 @@ class RemoteRequest(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(String(STATION_ID_LENGTH))
     action: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(20), server_default=text("'Answered'"))
     status: Mapped[str | None] = mapped_column(String(40))
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,5 +1,7 @@
 """Stations: the live list with search and filters, creating, editing and deleting a station,
-and a station's overview with its EVSEs and connectors (issue 6, item 1)."""
+and a station's overview with its EVSEs and connectors (issue 6, item 1). Editing can also set
+the password on the connected charger (OCPP A01, services/password_push.py), as
+`POST /data/configuration/password` does by default."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tourmaline.api.deps import ApiDeps
-from tourmaline.services.credentials import CredentialService
+from tourmaline.services.credentials import CredentialService, generate_password, validate_password
+from tourmaline.services.password_push import PasswordPush, push_password
 from tourmaline.services.station_setup import delete_station, provision_station
 from tourmaline.services.stations import NEVER_BOOTED, StationFilter, StationWrite
 from tourmaline.ui.deps import (
@@ -42,7 +45,24 @@ PROFILES = {
 }
 PASSWORD_MODES = ("keep", "set", "generate")
 # Confirmations named in the redirect (?done=…), so a link cannot put its own text on the page.
-NOTICES = {"added": "Station {} added.", "saved": "Station {} saved."}
+NOTICES = {
+    "added": "Station {} added.",
+    "saved": "Station {} saved.",
+    "pushed": "Station {} saved. The charger accepted the new password; it is stored.",
+    "pushed_reboot": "Station {} saved. The charger accepted the new password and applies it "
+    "after a reboot; the previous password stays valid until the charger connects with the new "
+    "one.",
+}
+# The station's answer when it did not take the password: the page's status, as the REST
+# password endpoint answers (interface.md §6).
+PUSH_STATUS = {
+    "NotConnected": 409,
+    "NotSent": 409,
+    "Rejected": 502,
+    "CallError": 502,
+    "Timeout": 504,
+}
+NOT_SAVED = "Nothing was saved."
 REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
 
 OnlineQuery = Annotated[str | None, Query(pattern="^(|online|offline)$")]
@@ -194,6 +214,9 @@ async def _overview(request: Request, deps: ApiDeps, station_id: str, form: Form
     station = context["station"]
     if not form.values:
         form.values["min_security_profile"] = str(station.min_security_profile)
+        # Setting the password on the charger too is the REST endpoint's default
+        # (setOnCharger false, interface.md §6).
+        form.values["set_on_charger"] = "on"
     return {
         **context,
         "tab": "overview",
@@ -235,6 +258,8 @@ async def update_station(request: Request, deps: ConsoleDeps, station_id: str) -
     form = await read_form(request)
     await load_station(deps, station_id)
     wanted = _read_station(form, creating=False)
+    if wanted is not None and form.flag("set_on_charger") and (wanted.password or wanted.generate):
+        return await _push_and_save(request, deps, station_id, form, wanted)
     shown = None if wanted is None else await _save_station(deps, form, station_id, wanted)
     if wanted is None or not form.ok:
         context = await _overview(request, deps, station_id, form)
@@ -242,6 +267,61 @@ async def update_station(request: Request, deps: ConsoleDeps, station_id: str) -
     log.info("console.station_updated", station_id=station_id)
     publish_change(deps, station_id, "updated")
     return await _saved(request, deps, station_id, shown, "saved")
+
+
+async def _push_and_save(
+    request: Request, deps: ApiDeps, station_id: str, form: Form, wanted: _StationInput
+) -> Response:
+    """OCPP A01 first; the rest of the form is saved only once the charger took the password,
+    which its SetVariables result route has then stored. A generated password is not shown:
+    the charger has it."""
+    password = wanted.password or generate_password()
+    try:
+        validate_password(password)
+    except ValueError as refusal:
+        form.fail("password", str(refusal).capitalize() + ".")
+        return await _edit_again(request, deps, station_id, form, 400)
+    timeout = deps.settings.ocpp.call_timeout
+    push = await push_password(
+        deps.commands, deps.connections, station_id, password, timeout=timeout
+    )
+    if not push.stored:
+        form.fail("set_on_charger", _refusal_text(push, timeout))
+        return await _edit_again(request, deps, station_id, form, PUSH_STATUS[push.outcome])
+    await _save_station(
+        deps, form, station_id, _StationInput(wanted.min_security_profile, None, False)
+    )
+    log.info("console.station_updated", station_id=station_id, password_pushed=push.outcome)
+    publish_change(deps, station_id, "updated")
+    done = "pushed" if push.outcome == "Accepted" else "pushed_reboot"
+    target = f"/ui/stations/{quote(station_id, safe='')}?" + urlencode({"done": done})
+    return finish(request, RedirectResponse(target, status_code=303))
+
+
+def _refusal_text(push: PasswordPush, timeout: float) -> str:
+    detail = push.detail if isinstance(push.detail, dict) else {}
+    if push.outcome == "NotConnected":
+        text = (
+            "The charger is not connected, so the password was not sent. "
+            'Untick "Also set it on the charger" to only store it.'
+        )
+    elif push.outcome == "Timeout":
+        text = f"The charger did not answer within {timeout:g} s."
+    elif push.outcome == "Rejected":
+        text = f"The charger rejected the password ({detail.get('attributeStatus')})."
+    elif push.outcome == "CallError":
+        error = f"{detail.get('errorCode')} {detail.get('errorDescription') or ''}".strip()
+        text = f"The charger answered CALLERROR {error}."
+    else:
+        text = f"The password was not sent: {push.detail}."
+    return f"{text} {NOT_SAVED}"
+
+
+async def _edit_again(
+    request: Request, deps: ApiDeps, station_id: str, form: Form, status: int
+) -> Response:
+    context = await _overview(request, deps, station_id, form)
+    return page(request, "stations/detail.html", context, status=status)
 
 
 @router.get("/stations/{station_id}/delete")

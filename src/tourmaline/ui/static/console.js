@@ -7,7 +7,29 @@
  * A "transaction" event refreshes what shows that station's sessions: elements marked
  * data-transactions="<id>", or data-transactions="" for every station (hx-trigger
  * "transactions-changed").
+ *
+ * A refresh re-renders its fragment, so a <details> in it would come back closed: one with an id
+ * keeps the open or closed state the user gave it (the session page's "Meter samples").
  */
+(function () {
+  "use strict";
+  var shownBefore = new WeakMap();
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var states = {};
+    event.detail.target.querySelectorAll("details[id]").forEach(function (element) {
+      states[element.id] = element.open;
+    });
+    shownBefore.set(event.detail.xhr, states);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var states = shownBefore.get(event.detail.xhr) || {};
+    Object.keys(states).forEach(function (id) {
+      var element = document.getElementById(id);
+      if (element && element.tagName === "DETAILS") { element.open = states[id]; }
+    });
+  });
+})();
+
 (function () {
   "use strict";
   var url = document.body.dataset.events;
