@@ -25,7 +25,7 @@ from tourmaline.clock import Clock, SystemClock
 from tourmaline.cluster.broker import Broker, MemoryBroker, RedisBroker
 from tourmaline.cluster.events import EventFeed
 from tourmaline.cluster.registry import MemoryRegistry, RedisRegistry, Registry
-from tourmaline.db.engine import create_engine, make_sessionmaker, ping
+from tourmaline.db.engine import create_engine, create_reader_engine, make_sessionmaker, ping
 from tourmaline.db.migrate import is_at_head, is_empty, upgrade_to_head
 from tourmaline.db.writer import MessageLogWriter
 from tourmaline.handlers import build_router
@@ -105,6 +105,9 @@ class Runtime:
         self.clock: Clock = clock or SystemClock()
         self.engine: AsyncEngine = create_engine(settings.database)
         self.sessionmaker: async_sessionmaker[AsyncSession] = make_sessionmaker(self.engine)
+        self.reader_engine = create_reader_engine(settings.database)
+        # For services that only read: never queued behind the writer on SQLite.
+        self.readers = make_sessionmaker(self.reader_engine or self.engine)
         self.writer = MessageLogWriter(self.sessionmaker, clock=self.clock)
         self.broker: Broker = broker or _broker_for(settings.broker.url)
         self.registry: Registry = registry or _registry_for(settings.broker.url)
@@ -191,7 +194,7 @@ class Runtime:
         self.tariffs = TariffService(sessionmaker, clock)
         self.reservations = ReservationService(sessionmaker, clock)
         self.local_lists = LocalListService(sessionmaker, clock, sender=self.commands)
-        self.authorization = AuthorizationService(sessionmaker, clock, tariffs=self.tariffs)
+        self.authorization = AuthorizationService(self.readers, clock, tariffs=self.tariffs)
         self.transactions = TransactionService(
             sessionmaker,
             clock,
@@ -285,7 +288,7 @@ class Runtime:
             ready=self.is_ready,
             schemas=self.schemas,
             subscriptions=self.subscriptions,
-            message_log=MessageLogQuery(self.sessionmaker),
+            message_log=MessageLogQuery(self.readers),
             device_model=self.device_model,
             batch_limits=self.device_model.get_limit,
             tokens=self.tokens,
@@ -294,9 +297,9 @@ class Runtime:
             security=self.security,
             credentials=self.credentials,
             events=self.live_events,
-            transactions=TransactionQuery(self.sessionmaker),
+            transactions=TransactionQuery(self.readers),
             tariffs=self.tariffs,
-            remote_requests=RemoteRequestQuery(self.sessionmaker),
+            remote_requests=RemoteRequestQuery(self.readers),
         )
 
     async def _on_call_result(
@@ -437,6 +440,8 @@ class Runtime:
         if isinstance(self.registry, RedisRegistry):
             await self.registry.aclose()
         await self.engine.dispose()
+        if self.reader_engine is not None:
+            await self.reader_engine.dispose()
 
 
 def _tune_garbage_collector() -> None:

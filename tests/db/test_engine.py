@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
-from sqlalchemy.exc import StatementError
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tests.fixtures_db import sqlite_url
-from tourmaline.db.engine import create_engine, ping
+from tourmaline.db.engine import create_engine, create_reader_engine, ping
 from tourmaline.db.models import ChargingStation, Connector, StatusNotification
 from tourmaline.settings import DatabaseSettings
 
@@ -30,6 +31,34 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_pa
         assert await _pragma(engine, "synchronous") == 1  # NORMAL
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_sqlite_readers_neither_wait_for_the_writer_nor_see_its_uncommitted_rows(
+    migrated_database_url: str,
+) -> None:
+    settings = DatabaseSettings(url=migrated_database_url)
+    writer, reader = create_engine(settings), create_reader_engine(settings)
+    assert reader is not None
+    count = select(func.count()).select_from(ChargingStation)
+    try:
+        async with writer.begin() as writing:  # the writer's one connection stays busy
+            await writing.execute(insert(ChargingStation).values(id="cp-uncommitted"))
+            async with reader.connect() as reading:
+                seen = await asyncio.wait_for(reading.scalar(count), timeout=10)
+        assert seen == 0
+        async with reader.connect() as reading:
+            assert await reading.scalar(count) == 1
+            with pytest.raises(OperationalError, match="readonly"):
+                await reading.execute(delete(ChargingStation))
+    finally:
+        await writer.dispose()
+        await reader.dispose()
+
+
+async def test_no_reader_engine_beside_postgresql_or_an_in_memory_sqlite() -> None:
+    for url in ("postgresql+asyncpg://postgres@127.0.0.1/test", "sqlite+aiosqlite://"):
+        assert create_reader_engine(DatabaseSettings(url=url)) is None
 
 
 async def test_ping_is_true_for_a_reachable_database(engine: AsyncEngine) -> None:

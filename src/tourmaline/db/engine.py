@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
 
 from tourmaline.settings import DatabaseSettings
 
-__all__ = ["create_engine", "is_sqlite", "make_sessionmaker", "ping"]
+__all__ = ["create_engine", "create_reader_engine", "is_sqlite", "make_sessionmaker", "ping"]
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +29,10 @@ _SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
 )
+# WAL is a property of the file, set by the writer's first connection (migrations run first).
+_READER_PRAGMAS = ("PRAGMA busy_timeout=5000", "PRAGMA query_only=ON")
+# Read-only SQLite connections (each has its own thread in aiosqlite).
+_READERS = 2
 
 
 def is_sqlite(url: str) -> bool:
@@ -60,10 +64,35 @@ def _sqlite_engine(settings: DatabaseSettings) -> AsyncEngine:
     return engine
 
 
+def create_reader_engine(settings: DatabaseSettings) -> AsyncEngine | None:
+    """Read-only connections beside the writer's one, for a SQLite file; None otherwise
+    (PostgreSQL's pool already reads concurrently; an in-memory database is per connection).
+
+    In WAL mode readers never wait for the writer, so a token lookup or an API page need not
+    queue behind a TransactionEvent group or a message-log flush on the single connection, and
+    each sees every transaction committed before it began."""
+    url = make_url(settings.url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    engine = create_async_engine(
+        settings.url, echo=settings.echo, pool_size=_READERS, max_overflow=0, pool_timeout=60
+    )
+    event.listen(engine.sync_engine, "connect", _apply_reader_pragmas)
+    return engine
+
+
 def _apply_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    _run_pragmas(dbapi_connection, _SQLITE_PRAGMAS)
+
+
+def _apply_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    _run_pragmas(dbapi_connection, _READER_PRAGMAS)
+
+
+def _run_pragmas(dbapi_connection: Any, pragmas: tuple[str, ...]) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        for pragma in _SQLITE_PRAGMAS:
+        for pragma in pragmas:
             cursor.execute(pragma)
     finally:
         cursor.close()
