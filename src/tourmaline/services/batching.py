@@ -47,10 +47,12 @@ class Batcher(Generic[In, Out]):
         *,
         key: Callable[[In], Hashable],
         max_batch: int = 200,
+        linger: float = 0.0,
     ) -> None:
         self._process = process
         self._key = key
         self._max_batch = max_batch
+        self._linger = linger
         self._queue: list[_Pending[In, Out]] = []
         self._worker: asyncio.Task[None] | None = None
 
@@ -63,7 +65,11 @@ class Batcher(Generic[In, Out]):
         return await asyncio.shield(pending.future)
 
     async def _drain(self) -> None:
+        first = True
         while self._queue:
+            if not first:
+                await self._gather_more()
+            first = False
             batch = self._next_batch()
             try:
                 await self._run(batch)
@@ -72,6 +78,13 @@ class Batcher(Generic[In, Out]):
                     if not pending.future.done():
                         pending.future.set_exception(error)
                 raise
+
+    async def _gather_more(self) -> None:
+        """Between back-to-back batches only (never for a request that finds the database
+        idle): wait `linger` seconds for more requests, so that under load fewer, larger
+        batches share the fixed cost of a transaction."""
+        if self._linger > 0 and len(self._queue) < self._max_batch:
+            await asyncio.sleep(self._linger)
 
     def _next_batch(self) -> list[_Pending[In, Out]]:
         batch: list[_Pending[In, Out]] = []

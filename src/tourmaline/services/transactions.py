@@ -82,7 +82,7 @@ class TransactionService:
         self._tariffs = tariffs
         self._options = EventOptions(settings.cost_on_meter_values, reservations)
         self._batcher: Batcher[_Work, Any] = Batcher(
-            self._commit, key=_key, max_batch=settings.max_batch
+            self._commit, key=_key, max_batch=settings.max_batch, linger=settings.group_linger
         )
 
     async def on_transaction_event(self, station_id: str, payload: JsonObject) -> JsonObject:

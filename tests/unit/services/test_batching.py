@@ -100,3 +100,26 @@ async def test_a_caller_that_stops_waiting_does_not_stop_the_batch() -> None:
     with pytest.raises(asyncio.CancelledError):
         await impatient
     assert recorder.batches == [[1, 2]]
+
+
+async def test_linger_never_delays_a_request_that_finds_the_batcher_idle() -> None:
+    recorder = Recorder()
+    batcher = Batcher(recorder.process, key=lambda item: item, linger=60.0)
+
+    assert await asyncio.wait_for(batcher.submit(1), timeout=10) == 10
+
+
+async def test_linger_lets_requests_arriving_after_a_batch_join_the_next_one() -> None:
+    recorder = Recorder()
+    batcher = Batcher(recorder.process, key=lambda item: item, linger=0.5)
+    recorder.gate.clear()
+    first = asyncio.create_task(batcher.submit(1))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(batcher.submit(2))
+    await asyncio.sleep(0)
+    recorder.gate.set()
+    assert await first == 10
+    third = asyncio.create_task(batcher.submit(3))  # while the batcher lingers before [2]
+
+    assert await asyncio.gather(second, third) == [20, 30]
+    assert recorder.batches == [[1], [2, 3]]
