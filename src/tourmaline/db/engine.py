@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from tourmaline.db.sqlite_driver import one_trip_dbapi
 from tourmaline.settings import DatabaseSettings
 
 __all__ = ["create_engine", "create_reader_engine", "is_sqlite", "make_sessionmaker", "ping"]
@@ -58,7 +59,12 @@ def _sqlite_engine(settings: DatabaseSettings) -> AsyncEngine:
     # wait in SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and leaves the
     # process idle; one connection makes them queue in asyncio instead, back to back.
     engine = create_async_engine(
-        settings.url, echo=settings.echo, pool_size=1, max_overflow=0, pool_timeout=60
+        settings.url,
+        echo=settings.echo,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
+        module=one_trip_dbapi(),
     )
     event.listen(engine.sync_engine, "connect", _apply_sqlite_pragmas)
     return engine
@@ -75,7 +81,12 @@ def create_reader_engine(settings: DatabaseSettings) -> AsyncEngine | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     engine = create_async_engine(
-        settings.url, echo=settings.echo, pool_size=_READERS, max_overflow=0, pool_timeout=60
+        settings.url,
+        echo=settings.echo,
+        pool_size=_READERS,
+        max_overflow=0,
+        pool_timeout=60,
+        module=one_trip_dbapi(),
     )
     event.listen(engine.sync_engine, "connect", _apply_reader_pragmas)
     return engine
