@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.exc import OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -97,6 +97,18 @@ async def test_datetimes_come_back_as_the_same_instant_in_utc(
     assert stored.last_seen == given
     assert stored.last_seen is not None and stored.last_seen.utcoffset() == timedelta(0)
     assert stored.created_at.tzinfo is not None
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_sqlite_stores_utc_text_in_the_format_existing_databases_hold(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    whole_second = datetime(2025, 7, 1, 14, 30, 15, tzinfo=timezone(timedelta(hours=2)))
+    async with sessionmaker.begin() as session:
+        session.add(ChargingStation(id="cp-1", last_seen=whole_second))
+    async with sessionmaker() as session:
+        raw = await session.scalar(text("SELECT last_seen FROM charging_stations"))
+    assert raw == "2025-07-01 12:30:15.000000"
 
 
 async def test_naive_datetimes_are_refused(sessionmaker: async_sessionmaker[AsyncSession]) -> None:

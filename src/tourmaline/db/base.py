@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, MetaData, func
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = ["NAMING_CONVENTION", "Base", "TimestampsMixin", "UTCDateTime", "as_utc", "utc_now"]
 
@@ -33,6 +35,19 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+class _SQLiteDateTime(sqlite.DATETIME):
+    """SQLAlchemy's SQLite storage ('YYYY-MM-DD HH:MM:SS.ffffff', naive UTC), written by the
+    datetime module's C code instead of SQLAlchemy's Python string formatting: 0.65 instead of
+    1.6 us per value, and a TransactionEvent writes about a dozen. Reading stays SQLAlchemy's
+    (its C parser is faster than `datetime.fromisoformat`)."""
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], str | None]:
+        def process(value: datetime | None) -> str | None:
+            return None if value is None else value.isoformat(" ", "microseconds")
+
+        return process
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out. SQLite has no time zones, so it stores naive UTC;
     PostgreSQL stores `timestamptz`. Naive input is refused: it is always a bug upstream."""
@@ -50,6 +65,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_SQLiteDateTime())  # type: ignore[no-untyped-call]
+        return super().load_dialect_impl(dialect)
 
     def copy(self, **kw: Any) -> UTCDateTime:
         return UTCDateTime()
