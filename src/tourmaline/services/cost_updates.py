@@ -79,7 +79,7 @@ class CostUpdater:
             prices = await current_prices(session)
             for start in range(0, len(station_ids), _CHUNK):
                 chunk = station_ids[start : start + _CHUNK]
-                query = select(_TX).where(
+                query = select(*TxState.selected_columns(_TX)).where(
                     _TX.c.is_active,
                     _TX.c.authorization_status == "Accepted",
                     _TX.c.station_id.in_(chunk),

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, Table
+
 from tourmaline.ocpp.v201.models.transaction_event import (
     TransactionEventEnumType,
     TransactionEventRequest,
@@ -67,8 +69,14 @@ class TxState:
 
     @classmethod
     def from_row(cls, row: Any) -> TxState:
-        values = {name: getattr(row, name) for name in _COLUMNS}
-        return cls(db_id=row.id, **values)
+        """A row selected with `selected_columns`: by position, which is cheaper than by name
+        for the two dozen columns of every transaction a group loads."""
+        return cls(db_id=row[0], **dict(zip(_COLUMNS, row[1:], strict=True)))
+
+    @staticmethod
+    def selected_columns(table: Table) -> list[ColumnElement[Any]]:
+        """What `from_row` reads, in its order: `id`, then `columns()`."""
+        return [table.c.id, *(table.c[name] for name in _COLUMNS)]
 
     def to_row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _COLUMNS}

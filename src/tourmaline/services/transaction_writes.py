@@ -157,7 +157,8 @@ async def _load_group(
     # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): should a station's events reach
     # two instances at once (a reconnect while its old socket's work is still queued), their
     # groups take turns on its rows instead of overwriting each other's seqNo ranges.
-    rows = await session.execute(select(_TX).where(where).with_for_update())
+    query = select(*TxState.selected_columns(_TX)).where(where).with_for_update()
+    rows = await session.execute(query)
     states = {state.key: state for state in map(TxState.from_row, rows)}
     group = _Group(
         now=now,
