@@ -22,11 +22,11 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tourmaline.clock import Clock
-from tourmaline.db.lookups import matches_any
+from tourmaline.db.lookups import KeyLookup
 from tourmaline.db.models import Authorization
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.services.batching import Batcher
@@ -48,6 +48,8 @@ CONCURRENT_TX = "ConcurrentTx"
 MESSAGE_FORMAT = "ASCII"
 
 _Key = tuple[str, str]
+_TOKENS: Table = Authorization.__table__  # type: ignore[assignment]
+_TOKEN_KEYS = KeyLookup("token", (_TOKENS.c.token_key, _TOKENS.c.type))
 
 
 def _verdict(status: str, row: Authorization | None = None) -> AuthorizationOutcome:
@@ -165,10 +167,10 @@ class AuthorizationService:
             return await read_station_facts(session, station_id, evses=evses, messages=messages)
 
     async def _lookup_many(self, keys: builtins.list[_Key]) -> builtins.list[Authorization | None]:
-        columns = (Authorization.__table__.c.token_key, Authorization.__table__.c.type)
-        stmt = select(Authorization).where(matches_any(columns, keys))
+        where, params = _TOKEN_KEYS.matching(keys)
         async with self._sessionmaker() as session:
-            found = {(row.token_key, row.type): row for row in await session.scalars(stmt)}
+            rows = await session.scalars(select(Authorization).where(where), params)
+            found = {(row.token_key, row.type): row for row in rows}
         return [found.get(key) for key in keys]
 
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 import structlog
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Select, Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tourmaline.db.lookups import bare_flag, matches_any
+from tourmaline.db.lookups import KeyLookup, bare_flag
 from tourmaline.db.models import (
     ChargingStation,
     Connector,
@@ -55,7 +57,12 @@ _EVENTS: Table = TransactionEvent.__table__  # type: ignore[assignment]
 _REMOTE: Table = RemoteRequest.__table__  # type: ignore[assignment]
 _STATIONS: Table = ChargingStation.__table__  # type: ignore[assignment]
 _CONNECTORS: Table = Connector.__table__  # type: ignore[assignment]
-_ACTIVE = bare_flag(_TX.name, "is_active")
+# Each term repeats the condition of the partial index ix_transactions_active_evse.
+_HELD_EVSES = KeyLookup(
+    "evse", (_TX.c.station_id, _TX.c.evse_id), each=bare_flag(_TX.name, "is_active")
+)
+_KEYS = KeyLookup("tx", (_TX.c.station_id, _TX.c.transaction_id))
+_STORED_ANSWERS = KeyLookup("answer", (_EVENTS.c.transaction_db_id, _EVENTS.c.seq_no))
 
 STARTED = TransactionEventEnumType.started
 ENDED = TransactionEventEnumType.ended
@@ -131,9 +138,9 @@ async def _stored_answers(
             repeated[(state.db_id, event.request.seq_no)] = _event_key(event)
     if not repeated:
         return {}
-    columns = (_EVENTS.c.transaction_db_id, _EVENTS.c.seq_no)
-    query = select(*columns, _EVENTS.c.response).where(matches_any(columns, repeated))
-    rows = await session.execute(query)
+    where, params = _STORED_ANSWERS.matching(list(repeated))
+    query = select(_EVENTS.c.transaction_db_id, _EVENTS.c.seq_no, _EVENTS.c.response).where(where)
+    rows = await session.execute(query, params)
     return {repeated[(row[0], row[1])]: dict(row[2]) for row in rows}
 
 
@@ -148,17 +155,10 @@ async def _load_group(
     prices: Prices | None,
 ) -> _Group:
     keys = [event.key for event in events]
-    evses = {(event.station_id, event.request.evse.id) for event in events if event.request.evse}
-    where = matches_any((_TX.c.station_id, _TX.c.transaction_id), keys)
-    if evses:
-        # Each term repeats the condition of the partial index ix_transactions_active_evse.
-        held = matches_any((_TX.c.station_id, _TX.c.evse_id), evses, each=_ACTIVE)
-        where = or_(where, held)
-    # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): should a station's events reach
-    # two instances at once (a reconnect while its old socket's work is still queued), their
-    # groups take turns on its rows instead of overwriting each other's seqNo ranges.
-    query = select(*TxState.selected_columns(_TX)).where(where).with_for_update()
-    rows = await session.execute(query)
+    evses = list({(e.station_id, e.request.evse.id) for e in events if e.request.evse})
+    query = _group_query(_KEYS.slots(len(keys)), _HELD_EVSES.slots(len(evses)) if evses else 0)
+    params = _KEYS.params(keys) | (_HELD_EVSES.params(evses) if evses else {})
+    rows = await session.execute(query, params)
     states = {state.key: state for state in map(TxState.from_row, rows)}
     group = _Group(
         now=now,
@@ -171,6 +171,20 @@ async def _load_group(
         _hold(group, state)
     await _load_token_holders(session, group, events)
     return group
+
+
+@lru_cache(maxsize=128)
+def _group_query(key_slots: int, evse_slots: int) -> Select[Any]:
+    """The transactions of a group's events and those holding its EVSEs (one active
+    transaction per EVSE), built once per shape (db/lookups.py).
+
+    FOR UPDATE (PostgreSQL; SQLite has one writer anyway): should a station's events reach
+    two instances at once (a reconnect while its old socket's work is still queued), their
+    groups take turns on its rows instead of overwriting each other's seqNo ranges."""
+    where = _KEYS.clause(key_slots)
+    if evse_slots:
+        where = or_(where, _HELD_EVSES.clause(evse_slots))
+    return select(*TxState.selected_columns(_TX)).where(where).with_for_update()
 
 
 async def _load_token_holders(
