@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tourmaline.clock import Clock
 from tourmaline.db.models import ChargingStation, DeviceVariableAttribute
 from tourmaline.ocpp.v201.models import BootNotificationRequest
+from tourmaline.services.batching import Batcher
+from tourmaline.services.boot_attributes import BootAttribute, write_boot_attributes
 from tourmaline.services.credentials import CredentialService, validate_password
 from tourmaline.services.device_model_query import (
     AttributeFilters,
@@ -51,7 +53,6 @@ BASIC_AUTH_PASSWORD = AttributeKey(ComponentRef("SecurityCtrlr"), VariableRef("B
 NOTIFY_REPORT_REASON = "NotifyReport"
 SET_ON_CHARGER_REASON = "SetOnCharger"
 STORED_SET_STATUSES = frozenset({"Accepted", "RebootRequired"})
-READ_ONLY = "ReadOnly"
 WRITE_ONLY = "WriteOnly"
 CONNECTOR_AVAILABILITY = ("Connector", "AvailabilityState")
 
@@ -114,6 +115,9 @@ class DeviceModelService:
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._credentials = credentials
+        self._boot_batcher: Batcher[list[BootAttribute], None] = Batcher(
+            self._write_boot_groups, key=lambda group: group[0].station_id
+        )
 
     # -- station-reported data ------------------------------------------------------------------
 
@@ -207,15 +211,20 @@ class DeviceModelService:
                 await self._put_reported_value(store, key, event.get("actualValue"))
 
     async def apply_boot_fields(self, station_id: str, request: BootNotificationRequest) -> None:
-        """interface.md §4.3: identity attributes (Actual, ReadOnly) from a BootNotification."""
+        """interface.md §4.3: identity attributes (Actual, ReadOnly) from a BootNotification,
+        committed with those of the other stations booting meanwhile."""
+        attributes = [
+            BootAttribute(station_id, component, variable, value)
+            for component, variable, value in _boot_attributes(request)
+        ]
+        if attributes:
+            await self._boot_batcher.submit(attributes)
+
+    async def _write_boot_groups(self, groups: list[list[BootAttribute]]) -> list[None]:
         async with self._sessionmaker.begin() as session:
-            store = DeviceModelStore(session, station_id, self._clock.now())
-            for component, variable, value in _boot_attributes(request):
-                key = AttributeKey(ComponentRef(component), VariableRef(variable))
-                _, attribute = await store.find_or_create(key)
-                attribute.value = value
-                attribute.mutability = READ_ONLY
-                attribute.updated_at = store.now
+            flat = [attribute for group in groups for attribute in group]
+            await write_boot_attributes(session, flat, self._clock.now())
+        return [None] * len(groups)
 
     async def set_connector_availability(
         self, station_id: str, evse_id: int, connector_id: int, status: str

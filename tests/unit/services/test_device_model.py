@@ -3,6 +3,7 @@ kept values, secrets, Get/SetVariables results, boot fields, connector availabil
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -222,6 +223,42 @@ async def test_boot_fields_become_read_only_actual_attributes(
         ("DataLink", "ICCID"): "8901",
     }
     assert {v["mutability"] for v in views} == {"ReadOnly"}
+
+
+def boot(firmware: str, model: str = "M1") -> BootNotificationRequest:
+    station = {"model": model, "vendorName": "V", "firmwareVersion": firmware}
+    return BootNotificationRequest.model_validate({"reason": "PowerUp", "chargingStation": station})
+
+
+async def test_stations_booting_together_each_get_their_own_attributes(
+    device_model: DeviceModelService, stations: StationService
+) -> None:
+    ids = [f"cp-{n}" for n in range(5)]
+    for station_id in ids:
+        await stations.upsert(station_id, StationWrite())
+
+    await asyncio.gather(
+        *(device_model.apply_boot_fields(s, boot(f"1.{n}")) for n, s in enumerate(ids))
+    )
+
+    for n, station_id in enumerate(ids):
+        assert await values(device_model, station_id, variable_name="FirmwareVersion") == [f"1.{n}"]
+
+
+async def test_a_later_boot_updates_the_attributes_a_report_or_boot_created(
+    device_model: DeviceModelService, station: str
+) -> None:
+    firmware = item({"name": "Controller"}, {"name": "FirmwareVersion"}, {"value": "0.9"})
+    await device_model.apply_report(station, [firmware], GENERATED)
+    await device_model.apply_boot_fields(station, boot("1.0"))
+    await device_model.apply_boot_fields(station, boot("2.0", model="M2"))
+
+    views = await device_model.query(station, AttributeFilters())
+    assert sorted((v["variable"]["name"], v["value"], v["mutability"]) for v in views) == [
+        ("FirmwareVersion", "2.0", "ReadOnly"),
+        ("Model", "M2", "ReadOnly"),
+        ("VendorName", "V", "ReadOnly"),
+    ]
 
 
 async def test_connector_availability_only_updates_an_existing_attribute(
