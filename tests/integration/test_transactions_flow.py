@@ -186,6 +186,37 @@ async def test_remote_start_links_the_session_and_remote_stop_and_status_are_rec
     assert (body["remoteStartId"], body["isActive"], body["endTime"]) == (77, False, None)
 
 
+async def test_answers_to_the_other_remote_commands_are_stored_under_their_action(
+    connect: StationFactory, api: httpx.AsyncClient
+) -> None:
+    station = await connect("cp-answers")
+    sent = [
+        (
+            "configuration/changeAvailability",
+            "ChangeAvailability",
+            {"operationalStatus": "Inoperative"},
+        ),
+        ("evdriver/clearCache", "ClearCache", {}),
+        ("evdriver/unlockConnector", "UnlockConnector", {"evseId": 1, "connectorId": 1}),
+    ]
+    answers = {"ChangeAvailability": ACCEPTED, "ClearCache": ACCEPTED}
+    answers["UnlockConnector"] = {"status": "Unlocked"}
+    for action, answer in answers.items():
+        station.on(action, lambda payload, answer=answer: answer)
+    wait = {"identifier": "cp-answers", "wait": "true"}
+
+    for path, _, body in sent:
+        reply = await api.post(f"/ocpp/2.0.1/{path}", params=wait, json=body)
+        assert reply.json()[0]["success"] is True
+
+    rows = (
+        await api.get("/data/transactions/remoteRequests", params={"stationId": "cp-answers"})
+    ).json()
+    assert sorted((r["action"], r["outcome"], r["response"]) for r in rows) == sorted(
+        (action, "Answered", answers[action]) for _, action, _ in sent
+    )
+
+
 async def test_remote_commands_without_a_callresult_are_listed_with_their_outcome(
     connect: StationFactory, api: httpx.AsyncClient
 ) -> None:

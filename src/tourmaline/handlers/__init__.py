@@ -26,14 +26,7 @@ from tourmaline.handlers.device_model import (
     on_set_variables_result,
 )
 from tourmaline.handlers.provisioning import on_boot_notification, on_set_network_profile_result
-from tourmaline.handlers.remote_control import (
-    on_change_availability_result,
-    on_clear_cache_result,
-    on_get_transaction_status_result,
-    on_request_start_transaction_result,
-    on_request_stop_transaction_result,
-    on_unlock_connector_result,
-)
+from tourmaline.handlers.remote_control import remote_result_route
 from tourmaline.handlers.reports import (
     on_notify_report,
     on_report_result,
@@ -66,6 +59,7 @@ from tourmaline.ocpp.v201.models import (
     StatusNotificationRequest,
 )
 from tourmaline.services.context import StationContext
+from tourmaline.services.remote_requests import REMOTE_ACTIONS
 from tourmaline.settings import OcppSettings
 
 __all__ = ["build_router"]
@@ -117,10 +111,6 @@ def build_router(schemas: SchemaRegistry, ocpp: OcppSettings) -> Router[StationC
     router.add_result_route("SetNetworkProfile", on_set_network_profile_result)
     router.add_call_route("TransactionEvent", None, on_transaction_event)
     router.add_call_route("MeterValues", None, on_meter_values)
-    router.add_result_route("RequestStartTransaction", on_request_start_transaction_result)
-    router.add_result_route("RequestStopTransaction", on_request_stop_transaction_result)
-    router.add_result_route("UnlockConnector", on_unlock_connector_result)
-    router.add_result_route("GetTransactionStatus", on_get_transaction_status_result)
-    router.add_result_route("ChangeAvailability", on_change_availability_result)
-    router.add_result_route("ClearCache", on_clear_cache_result)
+    for action in REMOTE_ACTIONS:
+        router.add_result_route(action, remote_result_route(action))
     return router
