@@ -4,15 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+import httpx
 from argon2 import PasswordHasher
 
 from tourmaline.services.credentials import default_hasher
 
-__all__ = ["CountingHasher", "FakeClock", "eventually"]
+if TYPE_CHECKING:
+    from tourmaline.runtime import Runtime
+
+__all__ = ["CountingHasher", "FakeClock", "api_client", "eventually", "running"]
+
+
+@asynccontextmanager
+async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
+    """`runtime` started without its HTTP server (tests call the API in-process), then stopped."""
+    await runtime.start(serve_api=False)
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+@asynccontextmanager
+async def api_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The runtime's REST API, called in-process."""
+    transport = httpx.ASGITransport(app=runtime.api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tourmaline") as client:
+        yield client
 
 
 class FakeClock:

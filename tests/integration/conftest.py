@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import api_client, running
 from tourmaline.runtime import Runtime, build_runtime
 from tourmaline.settings import ListenerSettings, Settings
 from tourmaline.sim.station import CallErrorReceived, SimulatedStation
@@ -40,18 +41,13 @@ def make_settings(database_url: str, **ocpp: object) -> Settings:
 
 @pytest.fixture
 async def runtime(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    rt = build_runtime(make_settings(database_url))
-    await rt.start(serve_api=False)
-    try:
+    async with running(build_runtime(make_settings(database_url))) as rt:
         yield rt
-    finally:
-        await rt.stop()
 
 
 @pytest.fixture
 async def api(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=runtime.api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tourmaline") as client:
+    async with api_client(runtime) as client:
         yield client
 
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from tests.helpers import running
 from tourmaline.db.models import ReportRequest
 from tourmaline.runtime import Runtime, build_runtime
 from tourmaline.services.boot import BootWrite
@@ -32,12 +33,8 @@ def ocpp_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 async def runtime(database_url: str, ocpp_overrides: dict[str, Any]) -> AsyncIterator[Runtime]:
-    rt = build_runtime(make_settings(database_url, **ocpp_overrides))
-    await rt.start(serve_api=False)
-    try:
+    async with running(build_runtime(make_settings(database_url, **ocpp_overrides))) as rt:
         yield rt
-    finally:
-        await rt.stop()
 
 
 class ReportingStation:

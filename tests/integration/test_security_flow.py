@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
 
 from tests.certificate_stubs import OCSP_RESULT
-from tests.helpers import eventually
+from tests.helpers import eventually, running
 from tests.pki import TestCa, make_csr, self_signed_certificate
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.runtime import Runtime, build_runtime
@@ -43,12 +43,8 @@ async def runtime(database_url: str, tmp_path: Path, ca: TestCa) -> AsyncIterato
     settings.certificates = CertificateSettings(
         status_provider="tests.certificate_stubs:stub_factory"
     )
-    rt = build_runtime(settings, certificate_signer=ca)
-    await rt.start(serve_api=False)
-    try:
+    async with running(build_runtime(settings, certificate_signer=ca)) as rt:
         yield rt
-    finally:
-        await rt.stop()
 
 
 async def listed(api: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import running
 from tests.tx_support import at
 from tourmaline.runtime import Runtime, build_runtime
 from tourmaline.settings import TransactionSettings
@@ -30,12 +31,8 @@ async def runtime(migrated_database_url: str) -> AsyncIterator[Runtime]:
     settings = make_settings(migrated_database_url).model_copy(
         update={"transactions": TransactionSettings(cost_updated_interval=0.2)}
     )
-    rt = build_runtime(settings)
-    await rt.start(serve_api=False)
-    try:
+    async with running(build_runtime(settings)) as rt:
         yield rt
-    finally:
-        await rt.stop()
 
 
 @pytest.fixture(autouse=True)

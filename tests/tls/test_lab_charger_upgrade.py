@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from websockets.exceptions import InvalidStatus
 
-from tests.helpers import eventually
+from tests.helpers import api_client, eventually, running
 from tests.pki import make_csr
 from tourmaline.ocpp.rpc import JsonObject
 from tourmaline.runtime import Runtime, build_runtime
@@ -39,18 +39,15 @@ STATION = "cp-lab"
 @pytest.fixture
 async def runtime(migrated_database_url: str, pki: Pki) -> AsyncIterator[Runtime]:
     """Listeners 1, 2, 3 with the `certs init` directory; no test sink: events are stored."""
-    rt = build_runtime(tls_settings(migrated_database_url, pki.directory.path))
-    await rt.start(serve_api=False)
-    try:
+    async with running(
+        build_runtime(tls_settings(migrated_database_url, pki.directory.path))
+    ) as rt:
         yield rt
-    finally:
-        await rt.stop()
 
 
 @pytest.fixture
 async def api(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=runtime.api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tourmaline") as client:
+    async with api_client(runtime) as client:
         yield client
 
 
