@@ -14,6 +14,7 @@ import contextlib
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 import structlog
@@ -212,7 +213,7 @@ class MessageLogWriter:
         so they should wait for one chunk of the log at most, not for the whole flush. What is
         committed leaves `batch`, so a failure retries only the rest."""
         while batch.rows:
-            chunk = [batch.rows[index] for index in range(min(len(batch.rows), _CHUNK_ROWS))]
+            chunk = list(islice(batch.rows, _CHUNK_ROWS))
             async with self._sessionmaker.begin() as session:
                 await session.execute(_LOG.insert(), chunk)
             for _ in chunk:
