@@ -94,6 +94,23 @@ async def test_rows_are_written_at_flush_and_not_before(
     assert rows[0].outcome is None
 
 
+async def test_a_flush_larger_than_one_commit_writes_every_row_once_in_order(
+    sessionmaker: Sessions, writer: MessageLogWriter
+) -> None:
+    ids = [f"m-{n}" for n in range(250)]  # three of the writer's commits
+    for message_id in ids:
+        writer.add(frame(message_id, origin="csms"))
+    writer.set_outcome("cp-1", "m-0", "Answered")
+    written_before = metric("tourmaline_message_log_written_total")
+
+    await writer.flush()
+
+    rows = await log_rows(sessionmaker)
+    assert [row.message_id for row in rows] == ids
+    assert [row.outcome for row in rows[:2]] == ["Answered", None]
+    assert metric("tourmaline_message_log_written_total") - written_before == 250
+
+
 async def test_unparseable_frames_and_nul_characters_are_logged(
     sessionmaker: Sessions, writer: MessageLogWriter
 ) -> None:
